@@ -1,0 +1,133 @@
+//! Reductions over a set of dims. The reduced dims are brought to the end (a copy only when
+//! the layout is not already like that), so every reduction becomes one over rows of a matrix.
+//! Sums accumulate in f64: float32 sums of thousands of terms would otherwise lose digits
+//! that gradient checks and losses can see.
+
+use super::strided::gather;
+use super::PAR_THRESHOLD;
+use crate::backend::ReduceOp;
+use crate::tensor::Layout;
+use rayon::prelude::*;
+
+/// Views `l` as an (outer × inner) row-major matrix whose rows run over `dims` (sorted, unique).
+/// Returns the matrix data (borrowed when no copy is needed) and its `inner` size.
+fn rows_over<'a>(data: &'a [f32], l: &Layout, dims: &[usize]) -> (std::borrow::Cow<'a, [f32]>, usize) {
+    let inner: usize = dims.iter().map(|&d| l.shape[d]).product();
+    let nd = l.ndim();
+    let suffix = dims.iter().enumerate().all(|(i, &d)| d == nd - dims.len() + i);
+    if suffix && l.is_contiguous() {
+        return (std::borrow::Cow::Borrowed(&data[l.offset..l.offset + l.numel()]), inner);
+    }
+    let mut perm: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
+    perm.extend_from_slice(dims);
+    (std::borrow::Cow::Owned(gather(data, &l.permute(&perm))), inner)
+}
+
+fn max_nan(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+fn min_nan(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+fn reduce_row(row: &[f32], op: ReduceOp) -> f32 {
+    match op {
+        ReduceOp::Sum => row.iter().map(|&x| x as f64).sum::<f64>() as f32,
+        ReduceOp::Max => row.iter().copied().fold(f32::NEG_INFINITY, max_nan),
+        ReduceOp::Min => row.iter().copied().fold(f32::INFINITY, min_nan),
+    }
+}
+
+/// Reduces `dims` (sorted, unique, every reduced dim non-empty for Max/Min) of the view.
+/// The result holds the kept dims in order (keepdim is a reshape done by the caller).
+pub fn reduce(data: &[f32], l: &Layout, dims: &[usize], op: ReduceOp) -> Vec<f32> {
+    let nd = l.ndim();
+    let prefix = dims.iter().enumerate().all(|(i, &d)| d == i);
+    if op == ReduceOp::Sum && prefix && !dims.is_empty() && dims.len() < nd && l.is_contiguous() {
+        // Summing leading dims of a contiguous tensor (a bias gradient): accumulate whole rows.
+        let outer: usize = dims.iter().map(|&d| l.shape[d]).product();
+        let inner = l.numel() / outer.max(1);
+        let src = &data[l.offset..l.offset + l.numel()];
+        let mut acc = vec![0.0f64; inner];
+        for r in 0..outer {
+            for (a, &x) in acc.iter_mut().zip(&src[r * inner..(r + 1) * inner]) {
+                *a += x as f64;
+            }
+        }
+        return acc.into_iter().map(|x| x as f32).collect();
+    }
+    let (mat, inner) = rows_over(data, l, dims);
+    let outer = if inner == 0 { l.numel_kept(dims) } else { mat.len() / inner };
+    if inner == 0 {
+        return vec![0.0; outer];
+    }
+    if outer == 1 && inner >= PAR_THRESHOLD {
+        // One long row (a full reduction): split it across threads.
+        let parts: Vec<f32> = mat.par_chunks(super::PAR_CHUNK).map(|c| reduce_row(c, op)).collect();
+        return vec![reduce_row(&parts, op)];
+    }
+    if mat.len() >= PAR_THRESHOLD && outer > 1 {
+        mat.par_chunks(inner).map(|r| reduce_row(r, op)).collect()
+    } else {
+        mat.chunks(inner).map(|r| reduce_row(r, op)).collect()
+    }
+}
+
+/// Index of the largest (or smallest) element along `dim` (first on ties; NaN counts as
+/// the extreme, as in torch). Indices are returned as f32, exact below 2^24.
+pub fn arg_extreme(data: &[f32], l: &Layout, dim: usize, largest: bool) -> Vec<f32> {
+    let (mat, inner) = rows_over(data, l, &[dim]);
+    mat.chunks(inner)
+        .map(|row| {
+            let mut best = 0usize;
+            for (i, &x) in row.iter().enumerate() {
+                let b = row[best];
+                if b.is_nan() {
+                    break;
+                }
+                if x.is_nan() || (largest && x > b) || (!largest && x < b) {
+                    best = i;
+                }
+            }
+            best as f32
+        })
+        .collect()
+}
+
+impl Layout {
+    /// Number of elements over the dims not in `dims`.
+    pub(crate) fn numel_kept(&self, dims: &[usize]) -> usize {
+        (0..self.ndim()).filter(|d| !dims.contains(d)).map(|d| self.shape[d]).product()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_and_extremes() {
+        let d: Vec<f32> = (0..6).map(|x| x as f32).collect();
+        let l = Layout::contiguous(&[2, 3]);
+        assert_eq!(reduce(&d, &l, &[0], ReduceOp::Sum), vec![3., 5., 7.]);
+        assert_eq!(reduce(&d, &l, &[1], ReduceOp::Sum), vec![3., 12.]);
+        assert_eq!(reduce(&d, &l, &[0, 1], ReduceOp::Max), vec![5.]);
+        assert_eq!(reduce(&d, &l.permute(&[1, 0]), &[1], ReduceOp::Min), vec![0., 1., 2.]);
+        assert_eq!(arg_extreme(&d, &l, 1, true), vec![2., 2.]);
+        assert_eq!(arg_extreme(&[1., 5., 5.], &Layout::contiguous(&[3]), 0, true), vec![1.]);
+        assert_eq!(reduce(&[], &Layout::contiguous(&[2, 0]), &[1], ReduceOp::Sum), vec![0., 0.]);
+    }
+}

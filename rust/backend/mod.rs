@@ -1,0 +1,218 @@
+//! Kernels, per device. Ops in `ops/` call the device-neutral functions here; each matches on
+//! the storage's device and calls that device's kernel. Only `cpu` exists today.
+
+pub mod cpu;
+
+/// Elementwise functions of one tensor (the GPU backend will map each to a WGSL kernel).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Sign,
+    Tanh,
+    Sigmoid,
+    Relu,
+    LeakyRelu(f32),
+    /// 1 where x > 0, else `neg_slope`: the derivative of (leaky) ReLU.
+    ReluGrad(f32),
+    Clamp(f32, f32),
+    /// 1 where lo <= x <= hi, else 0: the derivative of clamp.
+    ClampMask(f32, f32),
+    PowScalar(f32),
+    AddScalar(f32),
+    MulScalar(f32),
+}
+
+/// Elementwise functions of two broadcast tensors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinaryOp {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+}
+
+// ---- Device-neutral entry points used by `ops/`. Each reads the operands' storage and runs
+// ---- the kernel of their device. All operands of one call are on one device (ops check).
+
+use crate::tensor::{Layout, Storage, Tensor};
+
+/// Runs `f` on both operands' CPU data, taking one read lock when they share storage (a second
+/// read lock on the same RwLock from one thread can deadlock behind a waiting writer).
+fn with2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
+    let ga = a.storage().read();
+    if a.storage().same_as(b.storage()) {
+        f(&ga, &ga)
+    } else {
+        let gb = b.storage().read();
+        f(&ga, &gb)
+    }
+}
+
+fn new_tensor(data: Vec<f32>, shape: &[usize]) -> Tensor {
+    Tensor::from_vec(data, shape).expect("kernel output matches its shape")
+}
+
+pub fn unary(x: &Tensor, op: UnaryOp) -> Tensor {
+    match x.storage() {
+        Storage::Cpu(_) => new_tensor(cpu::elementwise::unary(&x.storage().read(), x.layout(), op), x.shape()),
+    }
+}
+
+pub fn binary(a: &Tensor, b: &Tensor, out_shape: &[usize], op: BinaryOp) -> Tensor {
+    match (a.storage(), b.storage()) {
+        (Storage::Cpu(_), Storage::Cpu(_)) => {
+            let out = with2(a, b, |da, db| cpu::elementwise::binary(da, a.layout(), db, b.layout(), out_shape, op));
+            new_tensor(out, out_shape)
+        }
+    }
+}
+
+pub fn where_(c: &Tensor, a: &Tensor, b: &Tensor, out_shape: &[usize]) -> Tensor {
+    let (dc, da, db) = (c.to_vec(), a.to_vec(), b.to_vec());
+    let (lc, la, lb) = (Layout::contiguous(c.shape()), Layout::contiguous(a.shape()), Layout::contiguous(b.shape()));
+    new_tensor(cpu::elementwise::where_(&dc, &lc, &da, &la, &db, &lb, out_shape), out_shape)
+}
+
+/// Reduces `dims` (sorted, unique); the result has the kept dims.
+pub fn reduce(x: &Tensor, dims: &[usize], op: ReduceOp) -> Tensor {
+    let kept: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).map(|d| x.shape()[d]).collect();
+    new_tensor(cpu::reduce::reduce(&x.storage().read(), x.layout(), dims, op), &kept)
+}
+
+pub fn arg_extreme(x: &Tensor, dim: usize, largest: bool) -> Tensor {
+    let mut kept = x.shape().to_vec();
+    kept.remove(dim);
+    new_tensor(cpu::reduce::arg_extreme(&x.storage().read(), x.layout(), dim, largest), &kept)
+}
+
+/// A row-major copy of `x` (its layout becomes contiguous).
+pub fn contiguous(x: &Tensor) -> Tensor {
+    new_tensor(x.to_vec(), x.shape())
+}
+
+/// Batched matmul over already-broadcast batch shapes: a is (batch.., m, k), b (batch.., k, n).
+pub fn matmul(a: &Tensor, b: &Tensor, batch: &[usize], m: usize, k: usize, n: usize) -> Tensor {
+    let (la, lb) = (a.layout(), b.layout());
+    let nb: usize = batch.iter().product();
+    let mut out = vec![0.0f32; nb * m * n];
+    with2(a, b, |da, db| matmul_batches(da, la, db, lb, &mut out, batch, m, k, n));
+    let mut shape = batch.to_vec();
+    shape.extend_from_slice(&[m, n]);
+    new_tensor(out, &shape)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn matmul_batches(da: &[f32], la: &Layout, db: &[f32], lb: &Layout, out: &mut [f32], batch: &[usize], m: usize, k: usize, n: usize) {
+    let nb: usize = batch.iter().product();
+    let nd = batch.len();
+    let mut idx = vec![0usize; nd];
+    for bi in 0..nb {
+        // Offsets of this batch element in a and b (broadcast dims have stride 0).
+        let (mut oa, mut ob) = (la.offset, lb.offset);
+        for d in 0..nd {
+            oa += idx[d] * la.strides[d];
+            ob += idx[d] * lb.strides[d];
+        }
+        let ar = cpu::matmul::MatRef { data: da, offset: oa, rs: la.strides[nd], cs: la.strides[nd + 1] };
+        let br = cpu::matmul::MatRef { data: db, offset: ob, rs: lb.strides[nd], cs: lb.strides[nd + 1] };
+        cpu::matmul::matmul_into(&mut out[bi * m * n..(bi + 1) * m * n], ar, br, m, k, n);
+        for d in (0..nd).rev() {
+            idx[d] += 1;
+            if idx[d] < batch[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Concatenation along `dim` of tensors whose other dims agree.
+pub fn cat(xs: &[Tensor], dim: usize, out_shape: &[usize]) -> Tensor {
+    let mut out = vec![0.0f32; out_shape.iter().product()];
+    let full = Layout::contiguous(out_shape);
+    let mut start = 0;
+    for x in xs {
+        let len = x.shape()[dim];
+        cpu::strided::scatter(&mut out, &full.narrow(dim, start, len, 1), &x.to_vec());
+        start += len;
+    }
+    new_tensor(out, out_shape)
+}
+
+/// Zeros of `shape` with `src` written into the view `at` (a narrow/select of that shape):
+/// the gradient of a view op.
+pub fn embed(src: &Tensor, shape: &[usize], at: &Layout) -> Tensor {
+    let mut out = vec![0.0f32; shape.iter().product()];
+    cpu::strided::scatter(&mut out, at, &src.to_vec());
+    new_tensor(out, shape)
+}
+
+pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Tensor {
+    let row_len: usize = x.shape()[1..].iter().product();
+    let xc = x.to_vec();
+    let mut shape = x.shape().to_vec();
+    shape[0] = idx.len();
+    new_tensor(cpu::index::gather_rows(&xc, row_len, idx), &shape)
+}
+
+pub fn scatter_add_rows(rows: &Tensor, idx: &[usize], shape: &[usize]) -> Tensor {
+    let row_len: usize = shape[1..].iter().product();
+    let mut out = vec![0.0f32; shape.iter().product()];
+    cpu::index::scatter_add_rows(&mut out, row_len, idx, &rows.to_vec());
+    new_tensor(out, shape)
+}
+
+/// Softmax (or log-softmax) over the last dim.
+pub fn softmax_last(x: &Tensor, log: bool) -> Tensor {
+    let cols = *x.shape().last().unwrap_or(&1);
+    let xc = x.to_vec();
+    let out = if log { cpu::softmax::log_softmax_rows(&xc, cols) } else { cpu::softmax::softmax_rows(&xc, cols) };
+    new_tensor(out, x.shape())
+}
+
+/// Per-row cross-entropy (N) and softmax probabilities (N, C) of logits (N, C).
+pub fn cross_entropy(logits: &Tensor, targets: &[Option<usize>], eps: f32) -> (Tensor, Tensor) {
+    let cols = logits.shape()[1];
+    let (loss, probs) = cpu::softmax::cross_entropy_rows(&logits.to_vec(), cols, targets, eps);
+    (new_tensor(loss, &[targets.len()]), new_tensor(probs, logits.shape()))
+}

@@ -1,0 +1,46 @@
+//! Nonlinearities: tanh, sigmoid, relu, leaky_relu.
+
+use crate::autograd::{record, Saved};
+use crate::backend::{self, UnaryOp};
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+impl Tensor {
+    pub fn tanh(&self) -> Result<Tensor> {
+        let out = backend::unary(self, UnaryOp::Tanh);
+        let o = Saved::new(&out);
+        Ok(record("TanhBackward", &[self], out, move |g| {
+            // 1 − tanh²
+            let o = o.get()?;
+            Ok(vec![Some(g.mul(&o.mul(&o)?.neg()?.add_scalar(1.0)?)?)])
+        }))
+    }
+
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        let out = backend::unary(self, UnaryOp::Sigmoid);
+        let o = Saved::new(&out);
+        Ok(record("SigmoidBackward", &[self], out, move |g| {
+            // σ(1 − σ)
+            let o = o.get()?;
+            Ok(vec![Some(g.mul(&o.mul(&o.neg()?.add_scalar(1.0)?)?)?)])
+        }))
+    }
+
+    pub fn relu(&self) -> Result<Tensor> {
+        self.leaky_relu_impl(0.0, "ReluBackward")
+    }
+
+    /// max(0, x) + slope · min(0, x).
+    pub fn leaky_relu(&self, negative_slope: f32) -> Result<Tensor> {
+        self.leaky_relu_impl(negative_slope, "LeakyReluBackward")
+    }
+
+    fn leaky_relu_impl(&self, slope: f32, name: &'static str) -> Result<Tensor> {
+        let op = if slope == 0.0 { UnaryOp::Relu } else { UnaryOp::LeakyRelu(slope) };
+        let out = backend::unary(self, op);
+        let x = Saved::new(self);
+        Ok(record(name, &[self], out, move |g| {
+            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ReluGrad(slope)))?)])
+        }))
+    }
+}

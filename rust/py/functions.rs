@@ -1,0 +1,192 @@
+//! Module-level functions of `ferrograd._core`: creation, joins, losses, seeding, grad mode.
+//! The Python package wraps these with torch's signatures (varargs shapes, keywords).
+
+use super::convert::operand;
+use super::errors::{run, to_py};
+use super::tensor::{wrap, PyTensor};
+use crate::ops::{Reduction, Targets};
+use crate::tensor::Tensor;
+use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+fn tensors(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
+    let mut out = Vec::new();
+    for item in objs.try_iter().map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors")))? {
+        let item = item?;
+        let t = item
+            .cast::<PyTensor>()
+            .map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors, found {}", item.get_type().name().unwrap())))?;
+        out.push(t.get().t.clone());
+    }
+    Ok(out)
+}
+
+#[pyfunction]
+fn manual_seed(seed: u64) {
+    crate::random::manual_seed(seed);
+}
+
+#[pyfunction]
+fn _set_grad_enabled(flag: bool) {
+    crate::autograd::set_grad_enabled(flag);
+}
+
+#[pyfunction]
+fn is_grad_enabled() -> bool {
+    crate::autograd::is_grad_enabled()
+}
+
+#[pyfunction]
+fn full(shape: Vec<usize>, value: f64) -> PyTensor {
+    wrap(Tensor::full(&shape, value as f32))
+}
+
+#[pyfunction]
+#[pyo3(name = "rand")]
+fn rand_(shape: Vec<usize>) -> PyTensor {
+    wrap(crate::random::rand(&shape))
+}
+
+#[pyfunction]
+#[pyo3(name = "randn")]
+fn randn_(shape: Vec<usize>) -> PyTensor {
+    wrap(crate::random::randn(&shape))
+}
+
+/// Values start, start+step, ... below end (above end for a negative step).
+#[pyfunction]
+fn arange(start: f64, end: f64, step: f64) -> PyResult<PyTensor> {
+    if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+        return Err(PyValueError::new_err(format!("arange: invalid range start={start}, end={end}, step={step}")));
+    }
+    let n = ((end - start) / step).ceil().max(0.0) as usize;
+    if n > (1usize << 34) {
+        return Err(PyValueError::new_err(format!("arange: {n} elements is too many")));
+    }
+    let v: Vec<f32> = (0..n).map(|i| (start + i as f64 * step) as f32).collect();
+    Ok(wrap(Tensor::from_vec(v, &[n]).map_err(to_py)?))
+}
+
+#[pyfunction]
+fn linspace(start: f64, end: f64, steps: usize) -> PyTensor {
+    let v: Vec<f32> = match steps {
+        0 => vec![],
+        1 => vec![start as f32],
+        _ => (0..steps).map(|i| (start + (end - start) * i as f64 / (steps - 1) as f64) as f32).collect(),
+    };
+    wrap(Tensor::from_vec(v, &[steps]).expect("sizes agree"))
+}
+
+#[pyfunction]
+fn eye(n: usize, m: usize) -> PyTensor {
+    let mut v = vec![0.0f32; n * m];
+    for i in 0..n.min(m) {
+        v[i * m + i] = 1.0;
+    }
+    wrap(Tensor::from_vec(v, &[n, m]).expect("sizes agree"))
+}
+
+/// Copies a numpy array (any numeric dtype) into a tensor.
+#[pyfunction]
+fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, f32>>() {
+        let shape = a.shape().to_vec();
+        let data = match a.as_slice() {
+            Ok(s) => s.to_vec(),
+            Err(_) => a.as_array().iter().copied().collect(),
+        };
+        return Ok(wrap(Tensor::from_vec(data, &shape).map_err(to_py)?));
+    }
+    Ok(wrap(super::convert::array_to_tensor(py, array, "from_numpy")?))
+}
+
+#[pyfunction]
+#[pyo3(signature = (tensors_, dim = 0))]
+fn cat(py: Python<'_>, tensors_: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
+    let ts = tensors(tensors_, "cat")?;
+    let work = ts.iter().map(|t| t.numel()).sum();
+    run(py, work, move || Tensor::cat(&ts, dim)).map(wrap)
+}
+
+#[pyfunction]
+#[pyo3(signature = (tensors_, dim = 0))]
+fn stack(py: Python<'_>, tensors_: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
+    let ts = tensors(tensors_, "stack")?;
+    let work = ts.iter().map(|t| t.numel()).sum();
+    run(py, work, move || Tensor::stack(&ts, dim)).map(wrap)
+}
+
+#[pyfunction]
+#[pyo3(name = "where")]
+fn where_(py: Python<'_>, condition: &Bound<'_, PyAny>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+    let c = operand(py, condition, "where")?;
+    let a = operand(py, input, "where")?;
+    let b = operand(py, other, "where")?;
+    let work = c.numel().max(a.numel()).max(b.numel());
+    run(py, work, move || Tensor::where_(&c, &a, &b)).map(wrap)
+}
+
+/// Class-index or probability targets → `Targets` (the Python side decides which).
+#[pyfunction]
+#[pyo3(signature = (input, classes, probs, reduction, label_smoothing, ignore_index))]
+fn cross_entropy(
+    py: Python<'_>,
+    input: PyRef<'_, PyTensor>,
+    classes: Option<Vec<i64>>,
+    probs: Option<PyRef<'_, PyTensor>>,
+    reduction: &str,
+    label_smoothing: f64,
+    ignore_index: i64,
+) -> PyResult<PyTensor> {
+    let targets = match (classes, probs) {
+        (Some(c), None) => Targets::Classes(c),
+        (None, Some(p)) => Targets::Probs(p.t.clone()),
+        _ => return Err(PyValueError::new_err("cross_entropy: give exactly one of class indices or probabilities")),
+    };
+    let r = Reduction::parse(reduction).map_err(to_py)?;
+    let x = input.t.clone();
+    run(py, x.numel(), move || x.cross_entropy(&targets, r, label_smoothing as f32, ignore_index)).map(wrap)
+}
+
+#[pyfunction]
+fn nll_loss(py: Python<'_>, input: PyRef<'_, PyTensor>, classes: Vec<i64>, reduction: &str, ignore_index: i64) -> PyResult<PyTensor> {
+    let r = Reduction::parse(reduction).map_err(to_py)?;
+    let x = input.t.clone();
+    run(py, x.numel(), move || x.nll_loss(&classes, r, ignore_index)).map(wrap)
+}
+
+#[pyfunction]
+fn mse_loss(py: Python<'_>, input: PyRef<'_, PyTensor>, target: &Bound<'_, PyAny>, reduction: &str) -> PyResult<PyTensor> {
+    let r = Reduction::parse(reduction).map_err(to_py)?;
+    let (x, y) = (input.t.clone(), operand(py, target, "mse_loss")?);
+    run(py, x.numel(), move || x.mse_loss(&y, r)).map(wrap)
+}
+
+#[pyfunction]
+fn binary_cross_entropy_with_logits(py: Python<'_>, input: PyRef<'_, PyTensor>, target: &Bound<'_, PyAny>, reduction: &str) -> PyResult<PyTensor> {
+    let r = Reduction::parse(reduction).map_err(to_py)?;
+    let (x, y) = (input.t.clone(), operand(py, target, "binary_cross_entropy_with_logits")?);
+    run(py, x.numel(), move || x.binary_cross_entropy_with_logits(&y, r)).map(wrap)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(full, m)?)?;
+    m.add_function(wrap_pyfunction!(rand_, m)?)?;
+    m.add_function(wrap_pyfunction!(randn_, m)?)?;
+    m.add_function(wrap_pyfunction!(arange, m)?)?;
+    m.add_function(wrap_pyfunction!(linspace, m)?)?;
+    m.add_function(wrap_pyfunction!(eye, m)?)?;
+    m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(cat, m)?)?;
+    m.add_function(wrap_pyfunction!(stack, m)?)?;
+    m.add_function(wrap_pyfunction!(where_, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_entropy, m)?)?;
+    m.add_function(wrap_pyfunction!(nll_loss, m)?)?;
+    m.add_function(wrap_pyfunction!(mse_loss, m)?)?;
+    m.add_function(wrap_pyfunction!(binary_cross_entropy_with_logits, m)?)?;
+    Ok(())
+}
