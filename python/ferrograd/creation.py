@@ -19,7 +19,10 @@ Size = Union[int, Sequence[int]]
 
 def _shape(size: tuple, op: str) -> list:
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
-        size = tuple(size[0])
+        try:
+            size = tuple(size[0])
+        except TypeError:
+            raise TypeError(f"{op}: size must be ints or a sequence of ints, got {type(size[0]).__name__}") from None
     out = []
     for s in size:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):

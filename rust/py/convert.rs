@@ -13,7 +13,9 @@ pub fn array_to_tensor(py: Python<'_>, obj: &Bound<'_, PyAny>, op: &str) -> PyRe
     let np = py.import("numpy")?;
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("dtype", np.getattr("float32")?)?;
-    let arr = match np.getattr("ascontiguousarray")?.call((obj,), Some(&kwargs)) {
+    // asarray(order="C") rather than ascontiguousarray, which turns 0-d arrays into 1-d.
+    kwargs.set_item("order", "C")?;
+    let arr = match np.getattr("asarray")?.call((obj,), Some(&kwargs)) {
         Ok(a) => a,
         Err(e) => {
             return Err(PyTypeError::new_err(format!(
