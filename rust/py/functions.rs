@@ -10,7 +10,7 @@ use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-fn tensors(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
+fn tensor_list(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
     let mut out = Vec::new();
     for item in objs.try_iter().map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors")))? {
         let item = item?;
@@ -102,17 +102,17 @@ fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
 }
 
 #[pyfunction]
-#[pyo3(signature = (tensors_, dim = 0))]
-fn cat(py: Python<'_>, tensors_: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
-    let ts = tensors(tensors_, "cat")?;
+#[pyo3(signature = (tensors, dim = 0))]
+fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
+    let ts = tensor_list(tensors, "cat")?;
     let work = ts.iter().map(|t| t.numel()).sum();
     run(py, work, move || Tensor::cat(&ts, dim)).map(wrap)
 }
 
 #[pyfunction]
-#[pyo3(signature = (tensors_, dim = 0))]
-fn stack(py: Python<'_>, tensors_: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
-    let ts = tensors(tensors_, "stack")?;
+#[pyo3(signature = (tensors, dim = 0))]
+fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
+    let ts = tensor_list(tensors, "stack")?;
     let work = ts.iter().map(|t| t.numel()).sum();
     run(py, work, move || Tensor::stack(&ts, dim)).map(wrap)
 }

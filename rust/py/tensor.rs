@@ -336,6 +336,7 @@ impl PyTensor {
         slf.get().inplace(slf.py(), other, "div_", |a, b| a.div(b))?;
         Ok(slf)
     }
+    #[pyo3(signature = (min = None, max = None))]
     fn clamp_<'py>(slf: Bound<'py, Self>, min: Option<f64>, max: Option<f64>) -> PyResult<Bound<'py, Self>> {
         let t = slf.get().t.clone();
         t.check_inplace("clamp_").map_err(to_py)?;
@@ -726,7 +727,8 @@ impl PyTensor {
     }
 
     #[classmethod]
-    fn __class_getitem__(cls: &Bound<'_, PyType>, _item: &Bound<'_, PyAny>) -> Py<PyType> {
+    fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> Py<PyType> {
+        let _ = item;
         cls.clone().unbind()
     }
 }
