@@ -16,6 +16,7 @@
 pub mod autograd;
 pub mod backend;
 pub mod error;
+pub mod io;
 pub mod ops;
 pub mod random;
 pub mod tensor;

@@ -64,6 +64,7 @@ from ferrograd.functions import (
     where,
 )
 from ferrograd import nn
+from ferrograd.serialization import load, save
 
 float32 = "float32"
 
@@ -74,5 +75,5 @@ __all__ = [
     "set_grad_enabled", "abs", "argmax", "argmin", "cat", "clamp", "exp", "flatten", "log",
     "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "transpose",
-    "unsqueeze", "var", "where", "nn", "float32",
+    "unsqueeze", "var", "where", "nn", "float32", "save", "load",
 ]

@@ -216,3 +216,53 @@ pub fn cross_entropy(logits: &Tensor, targets: &[Option<usize>], eps: f32) -> (T
     let (loss, probs) = cpu::softmax::cross_entropy_rows(&logits.to_vec(), cols, targets, eps);
     (new_tensor(loss, &[targets.len()]), new_tensor(probs, logits.shape()))
 }
+
+pub use cpu::conv::ConvGeom;
+pub use cpu::pool::PoolGeom;
+
+pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, g: &ConvGeom) -> Tensor {
+    let (xc, wc) = (x.to_vec(), w.to_vec());
+    let bc = b.map(|b| b.to_vec());
+    new_tensor(cpu::conv::forward(&xc, &wc, bc.as_deref(), g), &[g.n, g.o, g.oh, g.ow])
+}
+
+pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, g: &ConvGeom) -> Tensor {
+    new_tensor(cpu::conv::backward_input(&dy.to_vec(), &w.to_vec(), g), &[g.n, g.c, g.h, g.w])
+}
+
+pub fn conv2d_backward_weight(dy: &Tensor, x: &Tensor, g: &ConvGeom) -> Tensor {
+    new_tensor(cpu::conv::backward_weight(&dy.to_vec(), &x.to_vec(), g), &[g.o, g.c, g.kh, g.kw])
+}
+
+/// Max pooling: the pooled tensor and, per output, the winner's flat index in its plane.
+pub fn max_pool2d(x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> (Tensor, Vec<u32>) {
+    let (y, idx) = cpu::pool::max_forward(&x.to_vec(), g);
+    (new_tensor(y, out_shape), idx)
+}
+
+pub fn max_pool2d_backward(dy: &Tensor, idx: &[u32], g: &PoolGeom, in_shape: &[usize]) -> Tensor {
+    new_tensor(cpu::pool::max_backward(&dy.to_vec(), idx, g), in_shape)
+}
+
+pub fn avg_pool2d(x: &Tensor, g: &PoolGeom, include_pad: bool, out_shape: &[usize]) -> Tensor {
+    new_tensor(cpu::pool::avg_forward(&x.to_vec(), g, include_pad), out_shape)
+}
+
+pub fn avg_pool2d_backward(dy: &Tensor, g: &PoolGeom, include_pad: bool, in_shape: &[usize]) -> Tensor {
+    new_tensor(cpu::pool::avg_backward(&dy.to_vec(), g, include_pad), in_shape)
+}
+
+/// A dropout mask: 1/(1−p) where a uniform draw is ≥ p, else 0, from the global generator.
+pub fn dropout_mask(shape: &[usize], p: f32) -> Tensor {
+    let n: usize = shape.iter().product();
+    let mut m = vec![0.0f32; n];
+    let keep = 1.0 / (1.0 - p);
+    crate::random::fill_with(&mut m, crate::random::next_key(), move |r| {
+        if rand::Rng::random::<f32>(r) >= p {
+            keep
+        } else {
+            0.0
+        }
+    });
+    new_tensor(m, shape)
+}

@@ -3,17 +3,24 @@
 //! gradient of any broadcasting op goes through `unbroadcast`.
 
 mod activation;
+mod batchnorm;
 mod compare;
+mod conv;
+mod dropout;
 mod elementwise;
 mod index;
 mod join;
 mod loss;
 mod matmul;
+mod pool;
+mod prelu;
 mod reduce;
 mod shape;
 mod softmax;
 
+pub use batchnorm::BatchNormArgs;
 pub use loss::{Reduction, Targets};
+pub use pool::Pool2d;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

@@ -726,6 +726,14 @@ impl PyTensor {
         }
     }
 
+    /// Pickling (and copy.deepcopy) rebuild the tensor from its values: (type, (array, requires_grad)).
+    /// Gradients and graph history are not kept. Checkpoints should use ferrograd.save.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyAny>, bool))> {
+        let py = slf.py();
+        let t = slf.get();
+        Ok((slf.get_type().into_any(), (t.numpy(py)?, t.t.requires_grad_flag() && t.t.is_leaf())))
+    }
+
     #[classmethod]
     fn __class_getitem__(cls: &Bound<'_, PyType>, item: &Bound<'_, PyAny>) -> Py<PyType> {
         let _ = item;

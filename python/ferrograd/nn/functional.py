@@ -126,3 +126,89 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Optiona
     return _core.binary_cross_entropy_with_logits(
         _input(input, "binary_cross_entropy_with_logits"), target,
         _reduction(reduction, "binary_cross_entropy_with_logits"))
+
+
+# ---- layers ---------------------------------------------------------------------------------
+
+def _pair(v: Any, name: str, op: str) -> tuple:
+    if isinstance(v, bool):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got bool")
+    if isinstance(v, (int, np.integer)):
+        v = (int(v), int(v))
+    try:
+        a, b = v
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}") from None
+    for x in (a, b):
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+            raise TypeError(f"{op}: {name} must be ints, got {v!r}")
+        if x < 0:
+            raise ValueError(f"{op}: {name} must be non-negative, got {v!r}")
+    return (int(a), int(b))
+
+
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """y = x · weightᵀ + bias, for input (..., in), weight (out, in), bias (out,)."""
+    x = _input(input, "linear")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
+                         f"{tuple(weight.shape)} (expected input (..., {weight.shape[1] if weight.ndim == 2 else '?'}))")
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution of input (N, C, H, W) with weight (O, C, kh, kw) (im2col + gemm).
+    ``groups`` other than 1 is not supported."""
+    if groups != 1:
+        raise NotImplementedError("conv2d: groups != 1 is not supported")
+    x = _input(input, "conv2d")
+    if isinstance(padding, str):
+        raise NotImplementedError("conv2d: string padding ('same'/'valid') is not supported; give ints")
+    return _core.conv2d(x, weight, bias, _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d"),
+                        _pair(dilation, "dilation", "conv2d"))
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Max over kh×kw windows of (N, C, H, W) or (C, H, W); stride defaults to the kernel size."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices is not supported")
+    k = _pair(kernel_size, "kernel_size", "max_pool2d")
+    s = k if stride is None else _pair(stride, "stride", "max_pool2d")
+    return _core.max_pool2d(_input(input, "max_pool2d"), k, s, _pair(padding, "padding", "max_pool2d"),
+                            _pair(dilation, "dilation", "max_pool2d"), bool(ceil_mode))
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over kh×kw windows; stride defaults to the kernel size."""
+    k = _pair(kernel_size, "kernel_size", "avg_pool2d")
+    s = k if stride is None else _pair(stride, "stride", "avg_pool2d")
+    return _core.avg_pool2d(_input(input, "avg_pool2d"), k, s, _pair(padding, "padding", "avg_pool2d"),
+                            bool(ceil_mode), bool(count_include_pad))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zeroes each element with probability ``p`` (the DROP probability, as torch; the dropout
+    paper's p is the keep probability 1 − p) and scales survivors by 1/(1 − p) ("inverted
+    dropout"), so evaluation needs no rescaling. Identity when not training."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, got {p!r}")
+    return _core.dropout(_input(input, "dropout"), float(p), bool(training))
+
+
+def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
+               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over dim 1 of (N, C, ...). In training (or without running
+    statistics) it uses the batch's mean and biased variance and updates the running ones in
+    place: running = (1 − momentum)·running + momentum·batch (variance unbiased)."""
+    return _core.batch_norm(_input(input, "batch_norm"), running_mean, running_var, weight, bias,
+                            bool(training), float(momentum), float(eps))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + a·min(0, x) with slopes ``weight`` (1 shared or one per channel, dim 1)."""
+    return _core.prelu(_input(input, "prelu"), weight)

@@ -12,14 +12,26 @@ pub struct MatRef<'a> {
     pub cs: usize,
 }
 
-/// dst (m×n, row-major, contiguous at `dst`) = a (m×k) · b (k×n).
+/// dst (m×n, row-major, contiguous at `dst`) = a (m×k) · b (k×n), multi-threaded when the
+/// product is large enough.
 pub fn matmul_into(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize) {
+    // Threads pay off only when there is enough work per thread.
+    let flops = 2.0 * m as f64 * n as f64 * k as f64;
+    matmul_into_par(dst, a, b, m, k, n, flops > 2e6, false);
+}
+
+/// `matmul_into` with the threading chosen by the caller (false inside an already parallel
+/// loop), and `accumulate` adding the product into dst instead of overwriting it.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, parallel: bool, accumulate: bool) {
     assert!(dst.len() >= m * n);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        dst[..m * n].fill(0.0);
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
         return;
     }
     let check = |r: &MatRef, rows: usize, cols: usize| {
@@ -27,9 +39,7 @@ pub fn matmul_into(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n:
     };
     check(&a, m, k);
     check(&b, k, n);
-    // Threads pay off only when there is enough work per thread.
-    let flops = 2.0 * m as f64 * n as f64 * k as f64;
-    let par = if flops > 2e6 { Parallelism::Rayon(rayon::current_num_threads()) } else { Parallelism::None };
+    let par = if parallel { Parallelism::Rayon(rayon::current_num_threads()) } else { Parallelism::None };
     // SAFETY: all three operands were bounds-checked above for the strides given; dst is
     // exclusively borrowed and does not overlap the inputs (they are shared borrows).
     unsafe {
@@ -40,14 +50,14 @@ pub fn matmul_into(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n:
             dst.as_mut_ptr(),
             1,
             n as isize,
-            false,
+            accumulate,
             a.data.as_ptr().add(a.offset),
             a.cs as isize,
             a.rs as isize,
             b.data.as_ptr().add(b.offset),
             b.cs as isize,
             b.rs as isize,
-            0.0,
+            if accumulate { 1.0 } else { 0.0 },
             1.0,
             false,
             false,

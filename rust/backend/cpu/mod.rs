@@ -3,7 +3,9 @@
 
 pub mod elementwise;
 pub mod index;
+pub mod conv;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod strided;
