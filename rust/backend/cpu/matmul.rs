@@ -2,6 +2,7 @@
 //! multiplied without a copy) and splits the work over rayon's threads.
 
 use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
 
 /// A strided matrix operand: `data[offset + i*rs + j*cs]` is element (i, j).
 #[derive(Clone, Copy)]
@@ -39,7 +40,12 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     };
     check(&a, m, k);
     check(&b, k, n);
-    let par = if parallel { Parallelism::Rayon(rayon::current_num_threads()) } else { Parallelism::None };
+    let threads = rayon::current_num_threads();
+    if parallel && threads > 1 && std::env::var("FG_GEMM_MODE").as_deref() == Ok("split") {
+        split_columns(dst, a, b, m, k, n, threads, accumulate);
+        return;
+    }
+    let par = if parallel { Parallelism::Rayon(threads) } else { Parallelism::None };
     // SAFETY: all three operands were bounds-checked above for the strides given; dst is
     // exclusively borrowed and does not overlap the inputs (they are shared borrows).
     unsafe {
@@ -66,6 +72,33 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
         );
     }
 }
+
+/// Splits the output's columns into one block per thread and runs single-threaded gemms side by
+/// side: each thread then streams its own share of b and writes its own columns of dst.
+#[allow(clippy::too_many_arguments)]
+fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
+    let block = n.div_ceil(threads).div_ceil(16) * 16;
+    let dst_ptr = SendPtr(dst.as_mut_ptr());
+    (0..n.div_ceil(block)).into_par_iter().for_each(|j| {
+        let c0 = j * block;
+        let w = block.min(n - c0);
+        let p = dst_ptr;
+        // SAFETY: blocks cover disjoint column ranges of dst, so no two threads write the same
+        // element; the operands were bounds-checked by the caller.
+        unsafe {
+            gemm(m, w, k, p.0.add(c0), 1, n as isize, accumulate,
+                 a.data.as_ptr().add(a.offset), a.cs as isize, a.rs as isize,
+                 b.data.as_ptr().add(b.offset + c0 * b.cs), b.cs as isize, b.rs as isize,
+                 if accumulate { 1.0 } else { 0.0 }, 1.0, false, false, false, Parallelism::None);
+        }
+    });
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: used only to hand disjoint column blocks of one buffer to rayon workers.
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
 
 #[cfg(test)]
 mod tests {
