@@ -51,7 +51,13 @@ impl Tensor {
         let src_shape = self.shape().to_vec();
         let out = match self.layout().reshape_view(shape) {
             Some(l) => self.detach().view_with(l, None),
-            None => backend::contiguous(self).reshape(shape)?,
+            None => {
+                let c = backend::contiguous(self);
+                let l = c.layout().reshape_view(shape).ok_or_else(|| {
+                    Error::Runtime(format!("reshape: internal error viewing a contiguous copy as {shape:?}"))
+                })?;
+                c.view_with(l, None)
+            }
         };
         Ok(record("ReshapeBackward", &[self], out, move |g| Ok(vec![Some(g.reshape(&src_shape)?)])))
     }

@@ -77,6 +77,11 @@ impl Layout {
 
     /// True when the elements are laid out row-major without gaps from `offset`.
     pub fn is_contiguous(&self) -> bool {
+        // An empty view holds no elements, so any layout of it is contiguous (and treating it
+        // otherwise sends reshape into an endless copy-and-retry).
+        if self.numel() == 0 {
+            return true;
+        }
         let mut expected = 1usize;
         for i in (0..self.shape.len()).rev() {
             if self.shape[i] != 1 && self.strides[i] != expected {
@@ -198,6 +203,7 @@ mod tests {
         assert!(l.permute(&[1, 0]).reshape_view(&[20]).is_none());
         assert_eq!(s.reshape_view(&[4, 1]).unwrap().strides, vec![5, 0]);
         assert_eq!(normalize_dim("sum", -1, 3).unwrap(), 2);
+        assert!(Layout::contiguous(&[3, 0]).is_contiguous());
         assert!(normalize_dim("sum", 3, 3).is_err());
     }
 }

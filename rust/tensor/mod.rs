@@ -27,6 +27,9 @@ pub struct TensorImpl {
 impl Tensor {
     pub(crate) fn from_parts(storage: Storage, layout: Layout, grad_fn: Option<Arc<Node>>) -> Tensor {
         let requires_grad = grad_fn.is_some();
+        // An empty view may point past the end of its storage (t[:, 1] of a (0, 2) tensor);
+        // normalising it keeps every kernel's `offset..offset + 0` slice in bounds.
+        let layout = if layout.numel() == 0 { Layout::contiguous(&layout.shape) } else { layout };
         Tensor(Arc::new(TensorImpl {
             storage,
             layout,

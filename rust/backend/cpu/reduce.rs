@@ -59,7 +59,7 @@ pub fn reduce(data: &[f32], l: &Layout, dims: &[usize], op: ReduceOp) -> Vec<f32
     if op == ReduceOp::Sum && prefix && !dims.is_empty() && dims.len() < nd && l.is_contiguous() {
         // Summing leading dims of a contiguous tensor (a bias gradient): accumulate whole rows.
         let outer: usize = dims.iter().map(|&d| l.shape[d]).product();
-        let inner = l.numel() / outer.max(1);
+        let inner = l.numel_kept(dims);
         let src = &data[l.offset..l.offset + l.numel()];
         let mut acc = vec![0.0f64; inner];
         for r in 0..outer {
@@ -129,5 +129,6 @@ mod tests {
         assert_eq!(arg_extreme(&d, &l, 1, true), vec![2., 2.]);
         assert_eq!(arg_extreme(&[1., 5., 5.], &Layout::contiguous(&[3]), 0, true), vec![1.]);
         assert_eq!(reduce(&[], &Layout::contiguous(&[2, 0]), &[1], ReduceOp::Sum), vec![0., 0.]);
+        assert_eq!(reduce(&[], &Layout::contiguous(&[0, 3]), &[0], ReduceOp::Sum), vec![0., 0., 0.]);
     }
 }
