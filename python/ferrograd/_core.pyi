@@ -7,8 +7,8 @@ from typing_extensions import disjoint_base
 
 __all__ = [
     "Tensor", "__version__", "_set_grad_enabled", "arange", "binary_cross_entropy_with_logits", "cat",
-    "cross_entropy", "eye", "from_numpy", "full", "is_grad_enabled", "linspace", "manual_seed", "mse_loss",
-    "nll_loss", "rand", "randn", "stack", "where",
+    "cross_entropy", "eye", "from_numpy", "full", "is_grad_enabled", "linspace", "manual_seed", "max_norm_",
+    "mse_loss", "nll_loss", "optim_step", "rand", "randn", "stack", "where",
 ]
 
 __version__: str
@@ -167,3 +167,6 @@ def cross_entropy(input: Tensor, classes: Optional[Sequence[int]], probs: Option
 def nll_loss(input: Tensor, classes: Sequence[int], reduction: str, ignore_index: int) -> Tensor: ...
 def mse_loss(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
 def binary_cross_entropy_with_logits(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
+def optim_step(kind: str, params: Sequence[Tensor], states: Sequence[Sequence[Tensor]], hparams: dict[str, Any],
+               steps: Sequence[int]) -> None: ...
+def max_norm_(tensors: Sequence[Tensor], max_norm: float) -> None: ...

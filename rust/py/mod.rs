@@ -3,6 +3,7 @@
 mod convert;
 mod errors;
 mod functions;
+mod optim;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -14,6 +15,7 @@ pub use tensor::PyTensor;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
     functions::register(m)?;
+    optim::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
