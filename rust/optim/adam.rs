@@ -101,7 +101,9 @@ pub fn adam_step(
     let (one_b1, one_b2) = ((1.0 - hp.beta1) as f32, (1.0 - hp.beta2) as f32);
     let eps = hp.eps as f32;
     let wd = hp.weight_decay as f32;
-    let decay = (1.0 - hp.lr * hp.weight_decay) as f32;
+    // θ − (γλ)·θ rather than θ·(1 − γλ): 1 − γλ rounds to float32 with a relative error
+    // comparable to γλ's own effect, which would accumulate over steps.
+    let lr_wd = (hp.lr * hp.weight_decay) as f32;
     let (decoupled, maximize) = (hp.decoupled_weight_decay, hp.maximize);
 
     let mut states: Vec<&mut [f32]> = vec![exp_avg, exp_avg_sq];
@@ -115,7 +117,7 @@ pub fn adam_step(
         for i in 0..p.len() {
             let mut gi = if maximize { -g[i] } else { g[i] };
             if decoupled {
-                p[i] *= decay;
+                p[i] -= lr_wd * p[i];
             } else if wd != 0.0 {
                 gi += wd * p[i];
             }
