@@ -48,19 +48,18 @@ pub fn adadelta_step(hp: &AdadeltaParams, param: &mut [f32], grad: &[f32], squar
     hp.validate()?;
     check_lengths("Adadelta", param.len(), grad.len(), &[("square_avg", square_avg.len()), ("acc_delta", acc_delta.len())])?;
     let (lr, rho, one_rho) = (hp.lr as f32, hp.rho as f32, (1.0 - hp.rho) as f32);
-    let (eps, wd, maximize) = (hp.eps as f32, hp.weight_decay as f32, hp.maximize);
+    let (eps, wd) = (hp.eps as f32, hp.weight_decay as f32);
+    // maximize as a sign and weight decay as a coefficient keep the loop branch-free.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
     let mut states: Vec<&mut [f32]> = vec![square_avg, acc_delta];
     for_chunks(param, grad, &mut states, |p, g, s| {
         let [v, u] = s else { unreachable!("two states") };
-        for i in 0..p.len() {
-            let mut gi = if maximize { -g[i] } else { g[i] };
-            if wd != 0.0 {
-                gi += wd * p[i];
-            }
-            v[i] = rho * v[i] + one_rho * gi * gi;
-            let delta = (u[i] + eps).sqrt() / (v[i] + eps).sqrt() * gi;
-            u[i] = rho * u[i] + one_rho * delta * delta;
-            p[i] -= lr * delta;
+        for (((pi, &gi), vi), ui) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(u.iter_mut()) {
+            let gi = sign * gi + wd * *pi;
+            *vi = rho * *vi + one_rho * gi * gi;
+            let delta = (*ui + eps).sqrt() / (*vi + eps).sqrt() * gi;
+            *ui = rho * *ui + one_rho * delta * delta;
+            *pi -= lr * delta;
         }
     });
     Ok(())

@@ -52,17 +52,16 @@ pub fn adagrad_step(hp: &AdagradParams, step: u64, param: &mut [f32], grad: &[f3
     }
     check_lengths("Adagrad", param.len(), grad.len(), &[("sum", sum.len())])?;
     let clr = (hp.lr / (1.0 + (step - 1) as f64 * hp.lr_decay)) as f32;
-    let (eps, wd, maximize) = (hp.eps as f32, hp.weight_decay as f32, hp.maximize);
+    let (eps, wd) = (hp.eps as f32, hp.weight_decay as f32);
+    // maximize as a sign and weight decay as a coefficient keep the loop branch-free.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
     let mut states: Vec<&mut [f32]> = vec![sum];
     for_chunks(param, grad, &mut states, |p, g, s| {
         let [s] = s else { unreachable!("one state") };
-        for i in 0..p.len() {
-            let mut gi = if maximize { -g[i] } else { g[i] };
-            if wd != 0.0 {
-                gi += wd * p[i];
-            }
-            s[i] += gi * gi;
-            p[i] -= clr * gi / (s[i].sqrt() + eps);
+        for ((pi, &gi), si) in p.iter_mut().zip(g).zip(s.iter_mut()) {
+            let gi = sign * gi + wd * *pi;
+            *si += gi * gi;
+            *pi -= clr * gi / (si.sqrt() + eps);
         }
     });
     Ok(())

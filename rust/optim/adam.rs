@@ -100,38 +100,43 @@ pub fn adam_step(
     let (b1, b2) = (hp.beta1 as f32, hp.beta2 as f32);
     let (one_b1, one_b2) = ((1.0 - hp.beta1) as f32, (1.0 - hp.beta2) as f32);
     let eps = hp.eps as f32;
-    let wd = hp.weight_decay as f32;
-    // θ − (γλ)·θ rather than θ·(1 − γλ): 1 − γλ rounds to float32 with a relative error
-    // comparable to γλ's own effect, which would accumulate over steps.
-    let lr_wd = (hp.lr * hp.weight_decay) as f32;
-    let (decoupled, maximize) = (hp.decoupled_weight_decay, hp.maximize);
-
+    // Branch-free inner loops (so they vectorise): maximize is a sign, and exactly one of the
+    // two weight-decay forms has a non-zero coefficient. The decoupled form is θ − (γλ)·θ
+    // rather than θ·(1 − γλ): 1 − γλ rounds to float32 with a relative error comparable to
+    // γλ's own effect, which would accumulate over steps.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
+    let (l2, lr_wd) = if hp.decoupled_weight_decay {
+        (0.0f32, (hp.lr * hp.weight_decay) as f32)
+    } else {
+        (hp.weight_decay as f32, 0.0f32)
+    };
     let mut states: Vec<&mut [f32]> = vec![exp_avg, exp_avg_sq];
     if let Some(v) = vmax {
         states.push(v);
     }
     for_chunks(param, grad, &mut states, |p, g, s| {
-        let (m, rest) = s.split_first_mut().expect("two or three states");
-        let (v, rest) = rest.split_first_mut().expect("two or three states");
-        let mut vmax = rest.first_mut();
-        for i in 0..p.len() {
-            let mut gi = if maximize { -g[i] } else { g[i] };
-            if decoupled {
-                p[i] -= lr_wd * p[i];
-            } else if wd != 0.0 {
-                gi += wd * p[i];
-            }
-            m[i] = b1 * m[i] + one_b1 * gi;
-            v[i] = b2 * v[i] + one_b2 * gi * gi;
-            let second = match vmax.as_deref_mut() {
-                Some(vm) => {
-                    vm[i] = vm[i].max(v[i]);
-                    vm[i]
+        let moments = |pi: &mut f32, gi: f32, mi: &mut f32, vi: &mut f32| {
+            let gi = sign * gi + l2 * *pi;
+            *pi -= lr_wd * *pi;
+            *mi = b1 * *mi + one_b1 * gi;
+            *vi = b2 * *vi + one_b2 * gi * gi;
+        };
+        match s {
+            [m, v] => {
+                for (((pi, &gi), mi), vi) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    moments(pi, gi, mi, vi);
+                    *pi -= step_size * *mi / (vi.sqrt() * inv_bc2_sqrt + eps);
                 }
-                None => v[i],
-            };
-            let denom = second.sqrt() * inv_bc2_sqrt + eps;
-            p[i] -= step_size * m[i] / denom;
+            }
+            [m, v, vm] => {
+                let it = p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()).zip(vm.iter_mut());
+                for ((((pi, &gi), mi), vi), vmi) in it {
+                    moments(pi, gi, mi, vi);
+                    *vmi = vmi.max(*vi);
+                    *pi -= step_size * *mi / (vmi.sqrt() * inv_bc2_sqrt + eps);
+                }
+            }
+            _ => unreachable!("two or three states"),
         }
     });
     Ok(())

@@ -56,18 +56,17 @@ pub fn adamax_step(hp: &AdamaxParams, step: u64, param: &mut [f32], grad: &[f32]
     let t = step.min(i32::MAX as u64) as i32;
     let clr = (hp.lr / (1.0 - hp.beta1.powi(t))) as f32;
     let (b1, one_b1, b2) = (hp.beta1 as f32, (1.0 - hp.beta1) as f32, hp.beta2 as f32);
-    let (eps, wd, maximize) = (hp.eps as f32, hp.weight_decay as f32, hp.maximize);
+    let (eps, wd) = (hp.eps as f32, hp.weight_decay as f32);
+    // maximize as a sign and weight decay as a coefficient keep the loop branch-free.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
     let mut states: Vec<&mut [f32]> = vec![exp_avg, exp_inf];
     for_chunks(param, grad, &mut states, |p, g, s| {
         let [m, u] = s else { unreachable!("two states") };
-        for i in 0..p.len() {
-            let mut gi = if maximize { -g[i] } else { g[i] };
-            if wd != 0.0 {
-                gi += wd * p[i];
-            }
-            m[i] = b1 * m[i] + one_b1 * gi;
-            u[i] = (b2 * u[i]).max(gi.abs() + eps);
-            p[i] -= clr * m[i] / u[i];
+        for (((pi, &gi), mi), ui) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(u.iter_mut()) {
+            let gi = sign * gi + wd * *pi;
+            *mi = b1 * *mi + one_b1 * gi;
+            *ui = (b2 * *ui).max(gi.abs() + eps);
+            *pi -= clr * *mi / *ui;
         }
     });
     Ok(())

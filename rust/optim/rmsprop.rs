@@ -76,40 +76,55 @@ pub fn rmsprop_step(
     check_lengths("RMSprop", param.len(), grad.len(), &lens)?;
     let (lr, alpha, one_alpha) = (hp.lr as f32, hp.alpha as f32, (1.0 - hp.alpha) as f32);
     let (eps, wd, mu) = (hp.eps as f32, hp.weight_decay as f32, hp.momentum as f32);
-    let maximize = hp.maximize;
-    for_chunks(param, grad, &mut states, |p, g, s| {
-        let (v, rest) = s.split_first_mut().expect("square_avg");
-        let (mut buf, rest) = if use_momentum {
-            let (b, r) = rest.split_first_mut().expect("momentum_buffer");
-            (Some(b), r)
-        } else {
-            (None, rest)
-        };
-        let mut gavg = rest.first_mut();
-        for i in 0..p.len() {
-            let mut gi = if maximize { -g[i] } else { g[i] };
-            if wd != 0.0 {
-                gi += wd * p[i];
-            }
-            v[i] = alpha * v[i] + one_alpha * gi * gi;
-            let var = match gavg.as_deref_mut() {
-                Some(a) => {
-                    a[i] = alpha * a[i] + one_alpha * gi;
-                    (v[i] - a[i] * a[i]).max(0.0)
-                }
-                None => v[i],
-            };
-            let avg = var.sqrt() + eps;
-            match buf.as_deref_mut() {
-                Some(b) => {
-                    b[i] = mu * b[i] + gi / avg;
-                    p[i] -= lr * b[i];
-                }
-                None => p[i] -= lr * gi / avg,
-            }
-        }
+    // maximize as a sign, weight decay as a coefficient, and one specialised loop per variant
+    // keep the inner loops branch-free.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
+    let k = Consts { lr, alpha, one_alpha, eps, wd, mu, sign };
+    for_chunks(param, grad, &mut states, |p, g, s| match s {
+        [v] => rms_loop::<false, false>(&k, p, g, v, &mut [], &mut []),
+        [v, b] if use_momentum => rms_loop::<true, false>(&k, p, g, v, b, &mut []),
+        [v, a] => rms_loop::<false, true>(&k, p, g, v, &mut [], a),
+        [v, b, a] => rms_loop::<true, true>(&k, p, g, v, b, a),
+        _ => unreachable!("one to three states"),
     });
     Ok(())
+}
+
+struct Consts {
+    lr: f32,
+    alpha: f32,
+    one_alpha: f32,
+    eps: f32,
+    wd: f32,
+    mu: f32,
+    sign: f32,
+}
+
+/// The RMSprop update, specialised on momentum and centering (an unused buffer is empty).
+#[inline(always)]
+fn rms_loop<const MOMENTUM: bool, const CENTERED: bool>(k: &Consts, p: &mut [f32], g: &[f32], v: &mut [f32], b: &mut [f32], a: &mut [f32]) {
+    // Equal lengths up front (checked by the caller) let the compiler drop bounds checks.
+    let n = p.len();
+    let (g, v) = (&g[..n], &mut v[..n]);
+    let b = if MOMENTUM { &mut b[..n] } else { b };
+    let a = if CENTERED { &mut a[..n] } else { a };
+    for i in 0..n {
+        let gi = k.sign * g[i] + k.wd * p[i];
+        v[i] = k.alpha * v[i] + k.one_alpha * gi * gi;
+        let var = if CENTERED {
+            a[i] = k.alpha * a[i] + k.one_alpha * gi;
+            (v[i] - a[i] * a[i]).max(0.0)
+        } else {
+            v[i]
+        };
+        let avg = var.sqrt() + k.eps;
+        if MOMENTUM {
+            b[i] = k.mu * b[i] + gi / avg;
+            p[i] -= k.lr * b[i];
+        } else {
+            p[i] -= k.lr * gi / avg;
+        }
+    }
 }
 
 #[cfg(test)]

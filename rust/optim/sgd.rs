@@ -78,35 +78,47 @@ pub fn sgd_step(hp: &SgdParams, first: bool, param: &mut [f32], grad: &[f32], mo
     let lr = hp.lr as f32;
     let mu = hp.momentum as f32;
     let damp = (1.0 - hp.dampening) as f32;
+    // Branch-free inner loops (so they vectorise): maximize is a sign, weight decay a
+    // coefficient that may be 0, and the momentum variants are separate loops.
+    let sign = if hp.maximize { -1.0f32 } else { 1.0 };
     let wd = hp.weight_decay as f32;
-    let (nesterov, maximize) = (hp.nesterov, hp.maximize);
-    for_chunks(param, grad, &mut states, |p, g, s| {
-        let decayed = |pi: f32, gi: f32| {
-            let gi = if maximize { -gi } else { gi };
-            if wd != 0.0 {
-                gi + wd * pi
-            } else {
-                gi
+    let nesterov = hp.nesterov;
+    for_chunks(param, grad, &mut states, |p, g, s| match s {
+        [] => {
+            for (pi, &gi) in p.iter_mut().zip(g) {
+                *pi -= lr * (sign * gi + wd * *pi);
             }
-        };
-        match s {
-            [] => {
-                for (pi, &gi) in p.iter_mut().zip(g) {
-                    *pi -= lr * decayed(*pi, gi);
-                }
-            }
-            [b] => {
-                for ((pi, &gi), bi) in p.iter_mut().zip(g).zip(b.iter_mut()) {
-                    let d = decayed(*pi, gi);
-                    *bi = if first { d } else { mu * *bi + damp * d };
-                    let d = if nesterov { d + mu * *bi } else { *bi };
-                    *pi -= lr * d;
-                }
-            }
-            _ => unreachable!("at most one state buffer"),
         }
+        [b] => match (first, nesterov) {
+            (true, false) => momentum_loop::<true, false>(p, g, b, lr, mu, damp, sign, wd),
+            (true, true) => momentum_loop::<true, true>(p, g, b, lr, mu, damp, sign, wd),
+            (false, false) => momentum_loop::<false, false>(p, g, b, lr, mu, damp, sign, wd),
+            (false, true) => momentum_loop::<false, true>(p, g, b, lr, mu, damp, sign, wd),
+        },
+        _ => unreachable!("at most one state buffer"),
     });
     Ok(())
+}
+
+/// The momentum update, specialised on whether the buffer is fresh and on Nesterov.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn momentum_loop<const FIRST: bool, const NESTEROV: bool>(
+    p: &mut [f32],
+    g: &[f32],
+    b: &mut [f32],
+    lr: f32,
+    mu: f32,
+    damp: f32,
+    sign: f32,
+    wd: f32,
+) {
+    for ((pi, &gi), bi) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+        let d = sign * gi + wd * *pi;
+        *bi = if FIRST { d } else { mu * *bi + damp * d };
+        let d = if NESTEROV { d + mu * *bi } else { *bi };
+        *pi -= lr * d;
+    }
 }
 
 #[cfg(test)]
