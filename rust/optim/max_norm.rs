@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 use rayon::prelude::*;
 
 fn check_max_norm(max_norm: f64) -> Result<()> {
-    if !(max_norm > 0.0) {
+    if max_norm.is_nan() || max_norm <= 0.0 {
         return Err(Error::Value(format!("max_norm_: max_norm must be > 0, got {max_norm}")));
     }
     Ok(())
@@ -131,7 +131,7 @@ mod tests {
         // A transposed view: its rows are the storage's columns.
         let base = Tensor::from_vec(vec![3.0, 0.0, 4.0, 0.0], &[2, 2]).unwrap();
         let t = base.transpose(0, 1).unwrap();
-        max_norm_(&[t.clone()], 1.0).unwrap();
+        max_norm_(std::slice::from_ref(&t), 1.0).unwrap();
         assert_eq!(t.to_vec(), vec![0.6, 0.8, 0.0, 0.0]);
     }
 

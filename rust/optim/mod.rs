@@ -296,7 +296,7 @@ pub fn step_tensors(rule: &Rule, params: &[Tensor], states: &[Vec<Tensor>], step
 
 /// Shared checks of the hyper-parameters common to most rules; `what` names the value.
 pub(crate) fn check_nonneg(op: &str, what: &str, v: f64) -> Result<()> {
-    if !(v >= 0.0) || v.is_infinite() {
+    if v.is_nan() || v < 0.0 || v.is_infinite() {
         return Err(Error::Value(format!("{op}: invalid {what}: {v} (expected a finite value >= 0)")));
     }
     Ok(())
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(a.to_vec(), vec![1.0, 2.0]);
         // With the gradient alone it works, and bumps the version counter.
         let v0 = a.storage().version();
-        step_tensors(&rule, &[a.clone()], &[vec![]], &[1]).unwrap();
+        step_tensors(&rule, std::slice::from_ref(&a), &[vec![]], &[1]).unwrap();
         assert_eq!(a.to_vec(), vec![0.9, 1.9]);
         assert!(a.storage().version() > v0);
     }
@@ -371,9 +371,9 @@ mod tests {
         let p = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap().requires_grad(true);
         p.set_grad(Some(Tensor::ones(&[3]))).unwrap();
         let rule = Rule::Adagrad(AdagradParams::default());
-        let err = step_tensors(&rule, &[p.clone()], &[vec![Tensor::zeros(&[2])]], &[1]).unwrap_err();
+        let err = step_tensors(&rule, std::slice::from_ref(&p), &[vec![Tensor::zeros(&[2])]], &[1]).unwrap_err();
         assert!(matches!(err, Error::Shape(_)), "{err}");
-        let err = step_tensors(&rule, &[p.clone()], &[vec![p.detach()]], &[1]).unwrap_err();
+        let err = step_tensors(&rule, std::slice::from_ref(&p), &[vec![p.detach()]], &[1]).unwrap_err();
         assert!(err.to_string().contains("shares memory"), "{err}");
         assert_eq!(p.to_vec(), vec![1.0, 2.0, 3.0]);
     }
@@ -383,7 +383,7 @@ mod tests {
         let p = Tensor::from_vec(vec![1.0, -2.0], &[2]).unwrap().requires_grad(true);
         p.set_grad(Some(p.detach())).unwrap();
         let rule = Rule::Sgd(SgdParams { lr: 0.5, ..Default::default() });
-        step_tensors(&rule, &[p.clone()], &[vec![]], &[1]).unwrap();
+        step_tensors(&rule, std::slice::from_ref(&p), &[vec![]], &[1]).unwrap();
         assert_eq!(p.to_vec(), vec![0.5, -1.0]);
     }
 }

@@ -160,3 +160,16 @@ def test_load_state_dict_rejects_mismatches_and_changes_nothing():
     assert wrong.state == {} and wrong.param_groups[0]["lr"] == 0.5
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         wrong.load_state_dict({"state": {}})
+
+
+def test_a_checkpoint_lacking_a_group_key_keeps_the_current_value():
+    params, opt, _ = make(optim.SGD, dict(lr=0.05, momentum=0.9), INIT)
+    train(params, opt, lr_scheduler.StepLR(opt, 100), 2, 0)
+    sd = opt.state_dict()
+    for g in sd["param_groups"]:
+        del g["max_norm"], g["nesterov"]
+    params2, opt2, _ = make(optim.SGD, dict(lr=0.05, momentum=0.9), INIT)
+    opt2.load_state_dict(sd)
+    assert [g["max_norm"] for g in opt2.param_groups] == [2.0, None]
+    assert all(g["nesterov"] is False for g in opt2.param_groups)
+    np.testing.assert_array_equal(opt2.state[params2[0]]["momentum_buffer"].numpy(), sd["state"][0]["momentum_buffer"])

@@ -65,4 +65,4 @@ class Adagrad(Optimizer):
         return ["sum"]
 
     def _init_state(self, group: Dict[str, Any], p: Tensor, name: str) -> Tensor:
-        return _core.full(list(p.shape), float(group["initial_accumulator_value"]))
+        return _core.full(list(p.shape), float(group["initial_accumulator_value"])).to(p.device)

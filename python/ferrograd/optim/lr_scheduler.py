@@ -54,6 +54,8 @@ class _GroupScheduler:
     """
 
     _initial_key = ""
+    optimizer: Optimizer
+    last_epoch: int
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         cls = type(self).__name__

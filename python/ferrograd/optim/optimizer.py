@@ -10,6 +10,7 @@ at once, with the GIL released for large groups.
 from __future__ import annotations
 
 import numbers
+from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -85,8 +86,8 @@ class Optimizer:
         param_groups: list of dicts, one per group: ``"params"`` (a list of Tensors) and the
             group's hyper-parameters. Schedulers and users may change the values between steps.
         state: dict from parameter (Tensor) to its state dict (e.g. ``{"step": 3, "exp_avg":
-            Tensor, ...}``), created on the parameter's first step. State tensors are ferrograd
-            Tensors of the parameter's shape.
+            Tensor, ...}``), filled on the parameter's first step (a defaultdict, as in torch).
+            State tensors are ferrograd Tensors of the parameter's shape.
 
     Every group may also hold ``max_norm`` (a float, or None): after each step every tensor of
     that group with two or more dimensions is projected so that each slice ``w[i]`` (a unit's
@@ -102,7 +103,8 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:
         self.defaults: Dict[str, Any] = dict(defaults)
-        self.state: Dict[Tensor, Dict[str, Any]] = {}
+        # A defaultdict, as in torch: opt.state[p] is an empty dict before p's first step.
+        self.state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
         self.param_groups: List[Dict[str, Any]] = []
         name = type(self).__name__
         if isinstance(params, (Tensor, dict)):
@@ -113,7 +115,7 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{name}: params must be an ordered iterable (a list), not a set: the order fixes state_dict indices")
         try:
-            groups = list(params)
+            groups: List[Any] = list(params)
         except TypeError:
             raise TypeError(f"{name}: params must be an iterable of Tensors or dicts, got {type(params).__name__}") from None
         if not groups:
@@ -135,8 +137,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _init_state(self, group: Dict[str, Any], p: Tensor, name: str) -> Tensor:
-        """A fresh state tensor ``name`` for ``p`` (zeros unless a subclass says otherwise)."""
-        return _core.full(list(p.shape), 0.0)
+        """A fresh state tensor ``name`` for ``p`` (zeros unless a subclass says otherwise), on
+        ``p``'s device."""
+        return _core.full(list(p.shape), 0.0).to(p.device)
 
     # -- groups --
 
@@ -313,7 +316,7 @@ class Optimizer:
                 )
             for idx, p in zip(ids, cur["params"]):
                 by_index[int(idx)] = p
-        new_state: Dict[Tensor, Dict[str, Any]] = {}
+        new_state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
         for key, st in state_dict["state"].items():
             try:
                 idx = int(key)
@@ -337,11 +340,14 @@ class Optimizer:
                         f"{name}.load_state_dict: state {k!r} of parameter {idx} has shape {arr.shape}, "
                         f"but the parameter has shape {shape}"
                     )
-                conv[k] = _core.from_numpy(np.ascontiguousarray(arr))
+                conv[k] = _core.from_numpy(np.ascontiguousarray(arr)).to(p.device)
             new_state[p] = conv
         new_groups = []
         for cur, saved in zip(self.param_groups, saved_groups):
-            g = {k: v for k, v in saved.items() if k != "params"}
+            # Keys the saved group lacks (e.g. a checkpoint from before an option existed) keep
+            # their current values.
+            g = {k: v for k, v in cur.items() if k != "params"}
+            g.update((k, v) for k, v in saved.items() if k != "params")
             if "betas" in g:  # JSON turns tuples into lists
                 g["betas"] = tuple(g["betas"])
             g["params"] = cur["params"]
