@@ -1,7 +1,7 @@
 //! ferrograd: float32 tensors with reverse-mode autograd, on a CPU backend built from
 //! ndarray, rayon and the `gemm` crate.
 //!
-//! Imports only run downwards: `py` → `ops` → `autograd` → `tensor` → `backend`.
+//! Imports only run downwards: `py` → `optim` → `ops` → `autograd` → `tensor` → `backend`.
 //! `autograd` knows no op; every op in `ops/` holds its forward and its backward rule, the rule
 //! written in tensor ops so it runs unchanged on any backend.
 //!
@@ -18,6 +18,7 @@ pub mod backend;
 pub mod error;
 pub mod io;
 pub mod ops;
+pub mod optim;
 pub mod random;
 pub mod tensor;
 

@@ -63,7 +63,7 @@ from ferrograd.functions import (
     var,
     where,
 )
-from ferrograd import nn
+from ferrograd import nn, optim
 from ferrograd.serialization import load, save
 
 float32 = "float32"
@@ -75,5 +75,5 @@ __all__ = [
     "set_grad_enabled", "abs", "argmax", "argmin", "cat", "clamp", "exp", "flatten", "log",
     "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "transpose",
-    "unsqueeze", "var", "where", "nn", "float32", "save", "load",
+    "unsqueeze", "var", "where", "nn", "optim", "float32", "save", "load",
 ]

@@ -10,7 +10,7 @@ use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-fn tensor_list(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
+pub(super) fn tensor_list(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
     let mut out = Vec::new();
     for item in objs.try_iter().map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors")))? {
         let item = item?;

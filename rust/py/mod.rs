@@ -4,6 +4,7 @@ mod convert;
 mod errors;
 mod functions;
 mod nn;
+mod optim;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -16,6 +17,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
     functions::register(m)?;
     nn::register(m)?;
+    optim::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
