@@ -211,5 +211,7 @@ def test_losses_never_panic_on_extreme_values(logits):
     y = np.zeros(logits.shape[0], dtype=np.int64)
     kind, got = outcome(lambda: fg.nn.functional.cross_entropy(fg.tensor(logits), y).item())
     assert kind == "ok"
-    if np.all(np.isfinite(logits)):
+    # Finite logits give a finite loss (the log-sum-exp never overflows); only a mean of
+    # per-row losses near float32's maximum (≥ 1e38) may itself overflow.
+    if np.all(np.isfinite(logits)) and np.abs(logits).max(initial=0) < 1e30:
         assert np.isfinite(got)
