@@ -32,7 +32,7 @@ def reproduce(quick: bool = True, seeds: int = 3, out: Optional[str] = None, dat
     (xtr, ytr), _, (xte, yte) = mnist(data_root)
     steps = 4000 if quick else 50000
     every = 250 if quick else 1000
-    lr = 0.5
+    lr = 0.2
     res = PaperResult("batchnorm", "Batch normalization (Ioffe & Szegedy 2015)")
     probe = xte[:1000]
     curves = {"plain": [], "bn": []}

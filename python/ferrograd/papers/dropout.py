@@ -20,6 +20,16 @@ from ferrograd.nn.utils import max_norm_
 from ferrograd.papers.common import PaperResult, accuracy, fmt, mean_std, mnist, pyplot, savefig, train_steps
 
 N_TRAIN = 10_000
+LR = 0.1
+
+
+def _schedule(opt, step: int, steps: int) -> None:  # type: ignore[no-untyped-def]
+    """The paper's recipe, scaled to this budget: the learning rate decays exponentially from
+    LR to LR/100 and momentum ramps linearly from 0.5 to 0.95 over the first 40 % of steps."""
+    frac = step / steps
+    for g in opt.param_groups:
+        g["lr"] = LR * 0.01 ** frac
+        g["momentum"] = 0.5 + 0.45 * min(1.0, frac / 0.4)
 
 
 def _mc_error(model, x, y, masks: int, batch: int = 2000) -> float:  # type: ignore[no-untyped-def]
@@ -38,7 +48,7 @@ def reproduce(quick: bool = True, seeds: int = 3, out: Optional[str] = None, dat
     t0 = time.perf_counter()
     (xtr, ytr), _, (xte, yte) = mnist(data_root)
     x, y = xtr[:N_TRAIN], ytr[:N_TRAIN]
-    steps = 3000 if quick else 10000
+    steps = 6000 if quick else 15000
     every = 250
     res = PaperResult("dropout", "Dropout (Hinton et al. 2012, Srivastava et al. 2014)")
     arms = {"standard": dict(dropout_in=0.0, dropout_hidden=0.0, max_norm=None),
@@ -49,10 +59,11 @@ def reproduce(quick: bool = True, seeds: int = 3, out: Optional[str] = None, dat
         for arm, cfg in arms.items():
             fg.manual_seed(seed)
             model = models.mlp(784, [256, 256], 10, "relu", cfg["dropout_in"], cfg["dropout_hidden"], init="he")
-            opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+            opt = optim.SGD(model.parameters(), lr=LR, momentum=0.5)
             after = (lambda m=model, c=cfg["max_norm"]: max_norm_(m, c)) if cfg["max_norm"] else None
             _, rec = train_steps(model, opt, x, y, steps, 100, seed, every=every,
-                                 on_record=lambda s, m=model: {"test_err": 1 - accuracy(m, xte, yte)}, after_step=after)
+                                 on_record=lambda s, m=model: {"test_err": 1 - accuracy(m, xte, yte)}, after_step=after,
+                                 step_hook=lambda s, o=opt: _schedule(o, s, steps))
             out_rows[arm]["train_err"].append(1 - accuracy(model, x, y))
             out_rows[arm]["test_err"].append(1 - accuracy(model, xte, yte))
             out_rows[arm]["curve"].append([r["test_err"] for r in rec])
@@ -83,7 +94,7 @@ def reproduce(quick: bool = True, seeds: int = 3, out: Optional[str] = None, dat
          abs(mean_std(scaling)[0] - mean_std(averaged)[0]) < 0.003),
         ("one sampled net is worse than weight scaling", mean_std(single)[0] > mean_std(scaling)[0]),
     ]
-    res.notes = (f"{N_TRAIN} training examples, {steps} SGD steps of 100 (lr 0.05, momentum 0.9), max-norm c = 3, "
+    res.notes = (f"{N_TRAIN} training examples, {steps} SGD steps of 100 (lr {LR} decaying to {LR / 100:g}, momentum 0.5 → 0.95), max-norm c = 3, "
                  f"{seeds} seeds. Paper (full MNIST, bigger nets, longer): 1.60 % standard → 1.25 % dropout → "
                  f"1.06 % with max-norm; here the subset makes all errors larger, the ordering is the claim.")
     plt = pyplot()
