@@ -164,6 +164,8 @@ def relevance(study, n_fits: int = 10, subset: float = 0.8, seed: int = 0,
 
     Inputs are the unit-cube coordinates (log scale where a dimension is log; an inactive
     conditional dimension sits at 0.5), the target is the standardised value of COMPLETE trials.
+    Length-scales range over [0.01, 100], except that a discrete dimension's floor is half the
+    spacing of its values (below that the data cannot tell length-scales apart).
     The GP (scikit-learn, Constant * anisotropic RBF + WhiteKernel) is fitted on ``n_fits``
     random subsets of ``subset`` of the trials (the paper: 50 fits on 80 %), and the
     relevance of a dimension is the mean of 1/length-scale over the fits.
@@ -198,12 +200,18 @@ def relevance(study, n_fits: int = 10, subset: float = 0.8, seed: int = 0,
     y = np.array([t.value for t in trials], dtype=float)
     y = (y - y.mean()) / (y.std() or 1.0)
     d = X.shape[1]
+    # Between two values of a discrete dimension there is nothing to fit: any length-scale
+    # well below their spacing explains the data equally, so the optimiser would run it to
+    # the floor and the dimension would look arbitrarily relevant. Floor it at half a cell.
+    floors = [1e-2 if e is None else max(1e-2, 0.5 * float(np.diff(e).min()))
+              for e in (space[n].cell_edges() for n in space.names)]
+    bounds = np.array([[f, 1e2] for f in floors])
     k = max(2, int(round(subset * len(y))))
     inverse = np.zeros(d)
     for _ in range(int(n_fits)):
         idx = rng.choice(len(y), k, replace=False) if k < len(y) else np.arange(len(y))
         kernel = (ConstantKernel(1.0, (1e-3, 1e3))
-                  * RBF(length_scale=np.full(d, 0.5), length_scale_bounds=(1e-2, 1e2))
+                  * RBF(length_scale=np.full(d, 0.5), length_scale_bounds=bounds)
                   + WhiteKernel(1e-2, (1e-6, 1e1)))
         gp = GaussianProcessRegressor(kernel, normalize_y=False,
                                       random_state=int(rng.integers(2**31)))

@@ -322,7 +322,8 @@ class Study:
         if outcome.exception is not None:
             self._uncaught.append(outcome.exception)
         if t.state is TrialState.FAIL:
-            logger.warning("trial %d failed: %s", t.number, (t.error or "").strip().splitlines()[-1:])
+            last_line = (t.error or "").strip().splitlines()[-1:] or [""]
+            logger.warning("trial %d failed: %s", t.number, last_line[0])
         return t
 
     def _commit(self) -> None:

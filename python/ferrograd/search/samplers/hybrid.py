@@ -181,6 +181,9 @@ class HybridSampler(Sampler):
         n_neighbors: neighbours (the point itself included) averaged into a point's score.
         mutation_scale: standard deviation of the Gaussian mutation, in unit-cube coordinates
             (1.0 spans a dimension's whole range, in log space for log dimensions).
+        selection_power: the roulette wheel gives point i a slice proportional to
+            ((worst score - score_i) / (worst - best)) ** selection_power; 1 is the plain
+            linear wheel, larger values favour the best points more.
         max_trials: stop after this many trials (None: no limit of its own).
         patience: stop after this many finished trials without a new best (None: never).
     """
@@ -189,8 +192,8 @@ class HybridSampler(Sampler):
 
     def __init__(self, seed: int | None = None, explore_start: float = 1.0,
                  explore_end: float = 0.1, explore_half_life: float = 16.0, n_neighbors: int = 5,
-                 mutation_scale: float = 0.1, max_trials: int | None = None,
-                 patience: int | None = None) -> None:
+                 mutation_scale: float = 0.1, selection_power: float = 1.0,
+                 max_trials: int | None = None, patience: int | None = None) -> None:
         super().__init__(seed)
         for label, p in (("explore_start", explore_start), ("explore_end", explore_end)):
             if not 0.0 <= float(p) <= 1.0:
@@ -209,6 +212,7 @@ class HybridSampler(Sampler):
         self.explore_half_life = float(explore_half_life)
         self.n_neighbors = int(n_neighbors)
         self.mutation_scale = float(mutation_scale)
+        self.selection_power = float(selection_power)
         self.max_trials = None if max_trials is None else int(max_trials)
         self.patience = None if patience is None else int(patience)
         self._reset()
@@ -267,7 +271,9 @@ class HybridSampler(Sampler):
     def _adjust(self, rng: np.random.Generator) -> dict[str, Any]:
         space = self._require_space()
         scores = self.neighbour_scores()
-        fitness = scores.max() - scores  # roulette wheels need "bigger is better"
+        # roulette wheels need "bigger is better": 1 for the best score, 0 for the worst
+        spread = scores.max() - scores.min()
+        fitness = ((scores.max() - scores) / spread) ** self.selection_power if spread > 0 else np.ones(len(scores))
         total = fitness.sum()
         p = fitness / total if total > 0 else np.full(len(scores), 1.0 / len(scores))
         parent = self._X[int(rng.choice(len(scores), p=p))]
@@ -327,4 +333,5 @@ class HybridSampler(Sampler):
         return {"type": self.name, "seed": self.seed, "explore_start": self.explore_start,
                 "explore_end": self.explore_end, "explore_half_life": self.explore_half_life,
                 "n_neighbors": self.n_neighbors, "mutation_scale": self.mutation_scale,
+                "selection_power": self.selection_power,
                 "max_trials": self.max_trials, "patience": self.patience}
