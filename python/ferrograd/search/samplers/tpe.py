@@ -2,8 +2,9 @@
 
 Completed trials are split into the best ones ("below") and the rest ("above"). Each dimension
 gets two densities on its unit coordinate: l(x) from the best trials and g(x) from the rest
-(mixtures of Gaussians truncated to [0, 1] plus a flat prior component; categorical frequencies
-with a prior count for Choice dimensions). Candidates are drawn from l and the one maximising
+(mixtures of Gaussians truncated to [0, 1], with a bandwidth per observation that widens
+where observations are sparse, plus a flat prior component; categorical frequencies with a
+prior count for Choice dimensions). Candidates are drawn from l and the one maximising
 l(x)/g(x) -- the expected-improvement criterion of the paper -- is proposed, independently per
 dimension. Conditional dimensions use only the trials where they were active.
 
@@ -36,22 +37,23 @@ def _log_norm_cdf_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class _Parzen:
-    """A mixture of Gaussians truncated to [0, 1] (one per centre, weighted) plus a flat prior."""
+    """A mixture of Gaussians truncated to [0, 1] (one per centre, weighted, each with its
+    own bandwidth) plus a flat prior component."""
 
-    def __init__(self, centres: np.ndarray, weights: np.ndarray, bandwidth: float,
+    def __init__(self, centres: np.ndarray, weights: np.ndarray, bandwidth: np.ndarray | float,
                  prior_weight: float) -> None:
         total = weights.sum() + prior_weight
         self.centres = centres
-        self.bandwidth = bandwidth
+        self.bandwidth = np.broadcast_to(np.asarray(bandwidth, dtype=float), centres.shape)
         self.log_w = np.log(np.maximum(weights, 1e-300) / total)
         self.log_prior = math.log(prior_weight / total) if prior_weight > 0 else -math.inf
         # log of each truncated component's normaliser
-        self.log_z = _log_norm_cdf_gap(-centres / bandwidth, (1.0 - centres) / bandwidth)
+        self.log_z = _log_norm_cdf_gap(-centres / self.bandwidth, (1.0 - centres) / self.bandwidth)
+        self._log_norm = np.log(self.bandwidth * math.sqrt(2 * math.pi)) + self.log_z - self.log_w
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
-        z = (x[:, None] - self.centres[None, :]) / self.bandwidth
-        comp = (-0.5 * z * z - math.log(self.bandwidth * math.sqrt(2 * math.pi))
-                - self.log_z[None, :] + self.log_w[None, :])
+        z = (x[:, None] - self.centres[None, :]) / self.bandwidth[None, :]
+        comp = -0.5 * z * z - self._log_norm[None, :]
         both = np.concatenate([comp, np.full((len(x), 1), self.log_prior)], axis=1)
         m = both.max(axis=1, keepdims=True)
         return (m + np.log(np.exp(both - m).sum(axis=1, keepdims=True)))[:, 0]
@@ -64,22 +66,25 @@ class _Parzen:
         which = rng.choice(len(probs), size=n, p=probs)
         out = rng.random(n)  # the prior component: uniform on [0, 1]
         comp = which < len(self.centres)
-        mu = self.centres[which[comp]]
+        mu, sd = self.centres[which[comp]], self.bandwidth[which[comp]]
         # inverse-CDF sampling of a Gaussian truncated to [0, 1]
-        lo, hi = ndtr(-mu / self.bandwidth), ndtr((1.0 - mu) / self.bandwidth)
+        lo, hi = ndtr(-mu / sd), ndtr((1.0 - mu) / sd)
         u = lo + rng.random(comp.sum()) * (hi - lo)
-        out[comp] = np.clip(mu + self.bandwidth * ndtri(np.clip(u, 1e-12, 1 - 1e-12)), 0.0, 1.0)
+        out[comp] = np.clip(mu + sd * ndtri(np.clip(u, 1e-12, 1 - 1e-12)), 0.0, 1.0)
         return out
 
 
-def _bandwidth(x: np.ndarray, weights: np.ndarray, floor: float) -> float:
-    """Scott's rule on the unit interval, kept between ``floor`` and 1."""
-    n = weights.sum()
-    if n < 2:
-        return 1.0
-    mean = float((weights * x).sum() / n)
-    std = math.sqrt(max(float((weights * (x - mean) ** 2).sum() / n), 0.0))
-    return min(max(1.06 * std * n ** -0.2, floor), 1.0)
+def _bandwidths(x: np.ndarray, n: float, floor: float) -> np.ndarray:
+    """One bandwidth per centre: the larger gap to its neighbours (the interval's ends count
+    as neighbours), kept between max(floor, 1 / min(100, n + 1)) and 1. A centre in a sparse
+    region gets a wide kernel, so few observations never make a density collapse; the floor
+    shrinks as observations accumulate."""
+    order = np.argsort(x, kind="stable")
+    xs = np.concatenate([[0.0], x[order], [1.0]])
+    gaps = np.diff(xs)
+    sd = np.empty(len(x))
+    sd[order] = np.maximum(gaps[:-1], gaps[1:])
+    return np.clip(sd, max(floor, 1.0 / min(100.0, n + 1.0)), 1.0)
 
 
 class TPESampler(Sampler):
@@ -172,7 +177,7 @@ class TPESampler(Sampler):
             floor = max(floor, 1.0 / _BINS)  # keep the binning error below the kernel width
         else:
             centres, weights = x, np.ones(len(x))
-        return _Parzen(centres, weights, _bandwidth(centres, weights, floor), self.prior_weight)
+        return _Parzen(centres, weights, _bandwidths(centres, len(x), floor), self.prior_weight)
 
     def _continuous(self, xb: np.ndarray, xa: np.ndarray, floor: float,
                     rng: np.random.Generator) -> float:
