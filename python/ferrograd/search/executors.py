@@ -260,7 +260,8 @@ class ExecutorRunner:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # spawn, not fork: the master has threads (report listener) and maybe a GPU context.
-        return cf.ProcessPoolExecutor(self.n_jobs, mp_context=multiprocessing.get_context("spawn"))
+        return cf.ProcessPoolExecutor(self.n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     @property
     def free(self) -> int:
@@ -331,6 +332,19 @@ class ExecutorRunner:
             for future in self._inflight.values():
                 future.cancel()
         self._inflight.clear()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker initializer: exit when the master dies. A killed master cannot shut its pool
+    down, and its workers would otherwise wait for work forever (they hold the task pipe's
+    write end themselves, so they never see it close)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.name == "posix":  # elsewhere a child's parent id does not change when the parent dies
+        threading.Thread(target=watch, name="search-parent-watch", daemon=True).start()
 
 
 def _lost(message: str) -> Outcome:
