@@ -91,8 +91,9 @@ def _format_value(v) -> str:
     return str(v)
 
 
-def print_top(study: Study, k: int, file=sys.stdout) -> None:
-    """Print a table of the ``k`` best COMPLETE trials of ``study``."""
+def print_top(study: Study, k: int, file=None) -> None:
+    """Print a table of the ``k`` best COMPLETE trials of ``study`` (to ``file``, default stdout)."""
+    file = file if file is not None else sys.stdout
     done = [t for t in study._trials if t.state is TrialState.COMPLETE]
     sign = 1.0 if study.direction == "minimize" else -1.0
     done.sort(key=lambda t: (sign * t.value, t.number))
@@ -156,9 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def report(study: Study, out: str, top: int = 10, file=sys.stdout) -> list[str]:
-    """Print the best trials and the relevance ranking; write PNG plots into ``out``.
-    Returns the paths written."""
+def report(study: Study, out: str, top: int = 10, file=None) -> list[str]:
+    """Print the best trials and the relevance ranking (to ``file``, default stdout); write PNG
+    plots into ``out``. Returns the paths written."""
+    file = file if file is not None else sys.stdout
     counts = {s.value: 0 for s in TrialState}
     for t in study._trials:
         counts[t.state.value] += 1

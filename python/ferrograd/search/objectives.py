@@ -46,10 +46,9 @@ def _dataset(name: str):
     if name not in _DATA:
         from ferrograd import datasets
 
-        loaders = {"digits": datasets.digits, "mnist": datasets.mnist}
-        if name not in loaders:
-            raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(loaders)}")
-        splits = loaders[name]()
+        if name not in ("digits", "mnist"):
+            raise ValueError(f"unknown dataset {name!r}; expected 'digits' or 'mnist'")
+        splits = getattr(datasets, name)()  # ((x, y) train, (x, y) validation, (x, y) test)
         _DATA[name] = tuple((np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32),
                              np.asarray(y, dtype=np.int64)) for x, y in splits)
     return _DATA[name]
