@@ -35,9 +35,19 @@ def test_grid_alone_works_on_a_space_of_choices():
     space = Space({"x": Choice(["a", "b", "c"]), "y": Choice([True, False])})
     s = bound(GridSampler(), space)
     assert len(s) == 6
-    got = draw(s, 6)
+    got = draw(s, 5)
+    assert not s.exhausted(5)
+    got += draw(s, 1, start=5)
+    assert s.exhausted(6)
     assert len({(p["x"], p["y"]) for p in got}) == 6
-    assert s.exhausted(6) and not s.exhausted(5)
+
+
+def test_grid_skips_points_that_trials_already_had():
+    space = Space({"x": Choice([1, 2, 3])})
+    study = Study(space, sampler=GridSampler(), seed=0)
+    study.enqueue_trial({"x": 2})
+    study.optimize(lambda p, t: p["x"], n_trials=10)
+    assert [t.params["x"] for t in study.trials] == [2, 1, 3]
 
 
 def test_grid_points_per_dimension_log_int_and_explicit():

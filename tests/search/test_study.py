@@ -222,3 +222,19 @@ def test_report_argument_checks():
 
     study.optimize(twice, n_trials=1)
     assert study.trials[1].intermediate_values == {1: 0.5}
+
+
+def test_ctrl_c_marks_the_running_trial_failed_and_propagates(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = Study(SPACE, seed=0, storage=url, name="k")
+
+    def interrupted(p, t):
+        if t.number == 2:
+            raise KeyboardInterrupt
+        return 0.0
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(interrupted, n_trials=5)
+    stored = load_study("k", url).trials
+    assert [t.state for t in stored] == [TrialState.COMPLETE] * 2 + [TrialState.FAIL]
+    assert stored[2].error.startswith("aborted: KeyboardInterrupt")

@@ -16,7 +16,7 @@ __all__ = ["history", "EfficiencyCurve", "efficiency_curve", "relevance"]
 
 
 def _complete(study) -> list:
-    return [t for t in study._trials if t.state is TrialState.COMPLETE and t.value is not None]
+    return [t for t in study.get_trials([TrialState.COMPLETE], copy=False) if t.value is not None]
 
 
 def history(study) -> dict[str, np.ndarray]:
@@ -27,7 +27,7 @@ def history(study) -> dict[str, np.ndarray]:
         complete, "best": best COMPLETE value so far (n,) (NaN before the first),
         "state": array of state names (n,)}.
     """
-    trials = study._trials
+    trials = study.get_trials(copy=False)
     number = np.array([t.number for t in trials], dtype=int)
     value = np.array([t.value if t.state is TrialState.COMPLETE and t.value is not None else np.nan
                       for t in trials], dtype=float)
@@ -71,7 +71,7 @@ class EfficiencyCurve:
 
 
 def _validation_and_scores(source, score_attr: str | None, direction: str | None):
-    if hasattr(source, "_trials"):  # a Study
+    if hasattr(source, "get_trials"):  # a Study
         trials = _complete(source)
         val = np.array([t.value for t in trials], dtype=float)
         if score_attr is None:

@@ -94,7 +94,7 @@ def _format_value(v) -> str:
 def print_top(study: Study, k: int, file=None) -> None:
     """Print a table of the ``k`` best COMPLETE trials of ``study`` (to ``file``, default stdout)."""
     file = file if file is not None else sys.stdout
-    done = [t for t in study._trials if t.state is TrialState.COMPLETE]
+    done = study.get_trials([TrialState.COMPLETE], copy=False)
     sign = 1.0 if study.direction == "minimize" else -1.0
     done.sort(key=lambda t: (sign * t.value, t.number))
     names = list(study.space.names)
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    remaining = args.trials - sum(1 for t in study._trials if t.state.is_finished)
+    remaining = args.trials - sum(1 for t in study.get_trials(copy=False) if t.state.is_finished)
     if remaining > 0:
         print(f"study {study.name!r}: {remaining} trials with {study.sampler!r}, "
               f"{args.jobs} job(s), storage {url}", file=sys.stderr)
@@ -162,7 +162,7 @@ def report(study: Study, out: str, top: int = 10, file=None) -> list[str]:
     plots into ``out``. Returns the paths written."""
     file = file if file is not None else sys.stdout
     counts = {s.value: 0 for s in TrialState}
-    for t in study._trials:
+    for t in study.get_trials(copy=False):
         counts[t.state.value] += 1
     print(f"\nstudy {study.name!r}: " + ", ".join(f"{v} {k.lower()}" for k, v in counts.items() if v),
           file=file)

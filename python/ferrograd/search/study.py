@@ -209,10 +209,15 @@ class Study:
         """Copies of all trials, ordered by number."""
         return [t.copy() for t in self._trials]
 
-    def get_trials(self, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
-        """Copies of the trials whose state is in ``states`` (all if None), ordered by number."""
+    def get_trials(self, states: Iterable[TrialState] | None = None,
+                   copy: bool = True) -> list[FrozenTrial]:
+        """The trials whose state is in ``states`` (all if None), ordered by number.
+
+        ``copy=False`` returns the study's own records, without copying them (for analyses of
+        large studies); they must then be treated as read-only.
+        """
         wanted = None if states is None else {TrialState(s) for s in states}
-        return [t.copy() for t in self._trials if wanted is None or t.state in wanted]
+        return [t.copy() if copy else t for t in self._trials if wanted is None or t.state in wanted]
 
     @property
     def best_trial(self) -> FrozenTrial:

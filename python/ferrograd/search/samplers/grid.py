@@ -17,8 +17,10 @@ MAX_GRID_SIZE = 1_000_000
 
 
 class GridSampler(Sampler):
-    """Enumerate the product of per-dimension value lists; trial ``number`` gets grid point
-    ``number``, and the study stops when the grid is exhausted.
+    """Enumerate the product of per-dimension value lists: each new trial gets the first grid
+    point (in product order, or a seeded shuffle of it) that no trial of the study has had yet,
+    and the study stops when every grid point has been tried. Points already taken -- by
+    enqueued trials, or before a study was resumed -- are skipped, so none runs twice.
 
     Args:
         points: how many values per dimension, or which ones. An int applies to every
@@ -50,6 +52,8 @@ class GridSampler(Sampler):
         self.points = points
         self.shuffle = bool(shuffle)
         self._grid: list[dict[str, Any]] | None = None
+        self._taken: set[tuple] = set()
+        self._cursor = 0
 
     def bind(self, space: Space, seed: int, direction: str) -> None:
         super().bind(space, seed, direction)
@@ -57,6 +61,17 @@ class GridSampler(Sampler):
         if self.shuffle:
             order = np.random.default_rng(self.seed).permutation(len(self._grid))
             self._grid = [self._grid[i] for i in order]
+        self._taken = set()
+        self._cursor = 0
+
+    def _key(self, params: dict) -> tuple:
+        return tuple(params.get(n) for n in self.space.names)
+
+    def _advance(self) -> int:
+        """Index of the first grid point not taken yet (len(grid) when there is none)."""
+        while self._cursor < len(self._grid) and self._key(self._grid[self._cursor]) in self._taken:
+            self._cursor += 1
+        return self._cursor
 
     def values(self, space: Space) -> dict[str, list]:
         """The list of values each dimension takes in the grid."""
@@ -114,12 +129,18 @@ class GridSampler(Sampler):
     def sample(self, number: int, history: Sequence[FrozenTrial]) -> dict[str, Any]:
         if self._grid is None:
             self._require_space()
-        if number >= len(self._grid):
-            raise IndexError(f"grid point {number} requested from a grid of {len(self._grid)}")
-        return dict(self._grid[number])
+        i = self._advance()
+        if i >= len(self._grid):
+            raise IndexError(f"all {len(self._grid)} grid points have been tried")
+        params = dict(self._grid[i])
+        self._taken.add(self._key(params))
+        return params
+
+    def tell(self, trial: FrozenTrial) -> None:
+        self._taken.add(self._key(trial.params))
 
     def exhausted(self, number: int) -> bool:
-        return self._grid is not None and number >= len(self._grid)
+        return self._grid is not None and self._advance() >= len(self._grid)
 
     def config(self) -> dict[str, Any]:
         return {"type": self.name, "seed": self.seed, "points": self.points, "shuffle": self.shuffle}
