@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ferrograd.search import (FrozenTrial, RandomSampler, Space, Study, TrialState, Uniform,
+from ferrograd.search import (RandomSampler, Space, Study, Uniform,
                               efficiency_curve, history, relevance)
 from ferrograd.search.objectives import PlantedQuadratic, planted_space
 

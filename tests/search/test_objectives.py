@@ -3,7 +3,6 @@ engine's PyTorch-shaped API (the agreed interface), and against the real engine 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import types
 
 import numpy as np

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate
 
 from ferrograd.search import (Choice, LogUniform, RandomSampler, Space, Study, TPESampler,
                               Uniform)
