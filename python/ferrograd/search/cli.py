@@ -173,7 +173,10 @@ def report(study: Study, out: str, top: int = 10, file=None) -> list[str]:
         return paths
     print(f"\nbest {top} trials ({study.direction}):", file=file)
     print_top(study, top, file=file)
-    paths.append(plots.plot_efficiency_curve(study, os.path.join(out, "efficiency_curve.png")))
+    # best-of-s of consecutive trials: the paper's curve when trials are i.i.d. (random search)
+    paths.append(plots.plot_efficiency_curve(
+        study, os.path.join(out, "efficiency_curve.png"), ylabel=f"best {study.direction}d value",
+        title=f"efficiency curve of {study.name!r} ({study.sampler.name} sampler)"))
     if n_complete >= 5:
         scores = analysis.relevance(study)
         print("\nhyper-parameter relevance (1 / GP length-scale, most relevant first):", file=file)

@@ -31,7 +31,8 @@ def _save(fig, path: str | os.PathLike) -> str:
 
 
 def plot_history(study, path: str | os.PathLike, title: str | None = None) -> str:
-    """Scatter of every completed trial's value against its number, with the best so far.
+    """Scatter of every completed trial's value against its number, with the best so far
+    (pruned trials at their last reported value, failed trials as vertical lines).
 
     Args:
         study: a Study.
@@ -46,10 +47,13 @@ def plot_history(study, path: str | os.PathLike, title: str | None = None) -> st
     ok = ~np.isnan(h["value"])
     ax.plot(h["number"][ok], h["value"][ok], "o", ms=3, alpha=0.6, label="trial value")
     ax.step(h["number"], h["best"], where="post", color="C3", label="best so far")
-    failed = h["state"] != "COMPLETE"
-    if failed.any():
-        for x in h["number"][failed]:
-            ax.axvline(x, color="0.85", lw=0.6, zorder=0)
+    pruned = [(t.number, t.value) for t in study.get_trials(copy=False)
+              if t.state.value == "PRUNED" and t.value is not None]
+    if pruned:
+        x, y = zip(*pruned)
+        ax.plot(x, y, "x", ms=4, color="0.55", label="pruned (last report)")
+    for i, x in enumerate(h["number"][h["state"] == "FAIL"]):
+        ax.axvline(x, color="C1", lw=0.6, alpha=0.5, zorder=0, label="failed" if i == 0 else None)
     ax.set_xlabel("trial number")
     ax.set_ylabel("value")
     ax.set_title(title or f"{study.name}: optimisation history")

@@ -37,8 +37,10 @@ class _Partition:
 
     Splits are at the midpoint of a box's longest side; along a discrete dimension they are
     snapped to a cell boundary so that every box holds whole cells (a sample drawn inside a box
-    then maps to a value whose cell centre lies in the same box). The partition depends only on
-    the set of points inserted, not on their order.
+    then maps to a value whose cell centre lies in the same box). Splits depend only on the
+    box, so the partition depends only on the set of points inserted, not on their order; an
+    exploration halving is always followed by a point in its empty half, so replaying a
+    study's points (when it is resumed) rebuilds the same partition.
     """
 
     def __init__(self, edges: list[np.ndarray | None]) -> None:
