@@ -167,3 +167,12 @@ def test_grid_values():
     assert Choice(["a", "b"]).grid(7) == ["a", "b"]
     with pytest.raises(ValueError, match="needs a number of grid points"):
         Uniform(0, 1).grid(None)
+
+
+def test_contains_checks_type_and_range():
+    assert Uniform(0, 1).contains(1) and Uniform(0, 1).contains(np.float32(0.5))
+    assert not Uniform(0, 1).contains(1.5) and not Uniform(0, 1).contains("0.5")
+    assert not Uniform(0, 1).contains(True)
+    assert not LogUniform(1e-3, 1).contains(0.0)
+    assert IntUniform(1, 5).contains(np.int64(3)) and not IntUniform(1, 5).contains(6)
+    assert not IntUniform(1, 5).contains(2.0) and not IntLogUniform(1, 5).contains(True)

@@ -155,6 +155,13 @@ class _Bounded(Dimension):
     def _fields(self) -> dict:
         return {"low": self.low, "high": self.high}
 
+    integer = False  # values are ints (IntUniform, IntLogUniform) rather than reals
+
+    def contains(self, value):
+        value = _plain(value)
+        return (not isinstance(value, bool) and isinstance(value, Integral if self.integer else Real)
+                and self.low <= value <= self.high)
+
 
 class Uniform(_Bounded):
     """A real value uniform on [low, high]. Requires low < high, both finite."""
@@ -179,11 +186,6 @@ class Uniform(_Bounded):
         if n == 1:
             return [0.5 * (self.low + self.high)]
         return [float(v) for v in np.linspace(self.low, self.high, n)]
-
-    def contains(self, value):
-        value = _plain(value)
-        return (not isinstance(value, bool) and isinstance(value, Real)
-                and self.low <= float(value) <= self.high)
 
 
 class LogUniform(_Bounded):
@@ -213,16 +215,12 @@ class LogUniform(_Bounded):
             return [math.sqrt(self.low * self.high)]
         return [float(v) for v in np.geomspace(self.low, self.high, n)]
 
-    def contains(self, value):
-        value = _plain(value)
-        return (not isinstance(value, bool) and isinstance(value, Real)
-                and self.low <= float(value) <= self.high)
-
 
 class IntUniform(_Bounded):
     """An integer uniform on {low, ..., high} (both included). Requires low <= high."""
 
     kind = "int"
+    integer = True
 
     def _check_bounds(self, low, high):
         low, high = _check_int("IntUniform low", low), _check_int("IntUniform high", high)
@@ -251,11 +249,6 @@ class IntUniform(_Bounded):
             return [(self.low + self.high) // 2]
         return sorted({int(round(v)) for v in np.linspace(self.low, self.high, n)})
 
-    def contains(self, value):
-        value = _plain(value)
-        return (not isinstance(value, bool) and isinstance(value, Integral)
-                and self.low <= value <= self.high)
-
 
 class IntLogUniform(_Bounded):
     """An integer in {low, ..., high} drawn log-uniformly: P(k) is proportional to log((k+1)/k).
@@ -265,6 +258,7 @@ class IntLogUniform(_Bounded):
 
     kind = "intlog"
     is_log = True
+    integer = True
 
     def _check_bounds(self, low, high):
         low, high = _check_int("IntLogUniform low", low), _check_int("IntLogUniform high", high)
@@ -298,11 +292,6 @@ class IntLogUniform(_Bounded):
         if n == 1:
             return [int(round(math.sqrt(self.low * self.high)))]
         return sorted({int(round(v)) for v in np.geomspace(self.low, self.high, n)})
-
-    def contains(self, value):
-        value = _plain(value)
-        return (not isinstance(value, bool) and isinstance(value, Integral)
-                and self.low <= value <= self.high)
 
 
 class Choice(Dimension):
