@@ -9,7 +9,7 @@ from ferrograd.search.paper import reproduce
 
 @pytest.mark.papers
 def test_random_beats_grid_efficiency_rises_and_dummies_rank_last(tmp_path):
-    res = reproduce(quick=True, out_dir=str(tmp_path))
+    res = reproduce(quick=True, out=str(tmp_path))
     rvg = res["random_vs_grid"]
     # 2 relevant + 3 dummy dimensions; the grid uses cell centres, the fairest grid there is
     assert rvg[243]["budget"] == 243 and len(rvg[243]["random_best"]) == 200
@@ -21,6 +21,7 @@ def test_random_beats_grid_efficiency_rises_and_dummies_rank_last(tmp_path):
     ranking = list(res["relevance"])
     assert ranking[-1].startswith("dummy")
     assert set(ranking[:2]) == {"x0", "x1"}
+    assert [ok for _, ok in res["checks"]] == [True, True, True]
     assert len(res["pngs"]) == 3
     for p in res["pngs"]:
         with open(p, "rb") as f:

@@ -75,22 +75,23 @@ def _planted(n_relevant: int, n_dummy: int, seed: int) -> tuple[Space, Callable[
     return space, lambda r: PlantedQuadratic(optima[r])
 
 
-def reproduce(quick: bool = True, out_dir: str | None = None, seed: int = 0) -> dict[str, Any]:
+def reproduce(quick: bool = True, out: str | None = None, seed: int = 0) -> dict[str, Any]:
     """Run the synthetic reproduction and write its figures.
 
     Args:
         quick: grids of 2 and 3 values per dimension (budgets 32 and 243) and 10 GP fits;
             otherwise also 4 values (budget 1024) and the paper's 50 GP fits on 80 % subsets.
-        out_dir: where the PNGs go (default: a new temporary directory).
+        out: the folder for the PNGs (default: a new temporary folder).
         seed: base seed.
 
     Returns:
         {"random_vs_grid": {budget: result of random_vs_grid}, "efficiency_curve":
-        {"sizes", "medians", "quartiles"}, "relevance": {name: score}, "pngs": [paths]}.
+        {"sizes", "medians", "quartiles"}, "relevance": {name: score}, "pngs": [paths],
+        "checks": [(claim, reproduced?)], "table": [(quantity, value text)]}.
     """
     from .plots import _figure, _save, plot_efficiency_curve, plot_relevance
 
-    out_dir = out_dir or tempfile.mkdtemp(prefix="ferrograd-paper-")
+    out_dir = out or tempfile.mkdtemp(prefix="ferrograd-paper-")
     os.makedirs(out_dir, exist_ok=True)
     space, make = _planted(2, 3, seed)
     n_optima = 200
@@ -115,17 +116,38 @@ def reproduce(quick: bool = True, out_dir: str | None = None, seed: int = 0) -> 
     ax.set_xticklabels(labels)
     ax.set_yscale("log")
     ax.set_ylabel(f"best value over {n_optima} planted optima")
-    ax.set_title("grid vs random search at equal budgets (2 relevant + 3 dummy dims)")
+    ax.set_title("grid vs random search at equal budgets\n(2 relevant + 3 dummy dimensions)")
     pngs = [_save(fig, os.path.join(out_dir, "random_vs_grid.png"))]
     pngs.append(plot_efficiency_curve(curve, os.path.join(out_dir, "efficiency_curve.png"),
                                       ylabel="best value (log scale)"))
     pngs.append(plot_relevance(scores, os.path.join(out_dir, "relevance.png")))
+    medians = curve.medians()
+    ranking = list(scores)
+    top = max(budgets)
+    checks = [
+        (f"random search's best beats the best of a {top}-point grid (3 values per dimension, "
+         f"at cell centres) for at least 90 % of {n_optima} planted optima",
+         comparisons[top]["random_wins"] >= 0.9),
+        ("the efficiency curve improves with experiment size (median best-of-s never worse "
+         "for larger s)", bool(np.all(np.diff(medians) <= 0))),
+        ("GP relevance ranks a dummy dimension last", ranking[-1].startswith("dummy")),
+    ]
+    table = [(f"random beats grid, budget {k}", f"{res['random_wins']:.0%} of {n_optima} optima")
+             for k, res in comparisons.items()]
+    table += [(f"median best value, budget {k}: grid / random",
+               f"{np.median(res['grid_best']):.3g} / {np.median(res['random_best']):.3g}")
+              for k, res in comparisons.items()]
+    table += [("median best-of-s, s = " + ", ".join(map(str, curve.sizes)),
+               ", ".join(f"{m:.2g}" for m in medians)),
+              ("relevance (most relevant first)", ", ".join(f"{k} {v:.3g}" for k, v in scores.items()))]
     return {
         "random_vs_grid": comparisons,
-        "efficiency_curve": {"sizes": curve.sizes, "medians": curve.medians(),
+        "efficiency_curve": {"sizes": curve.sizes, "medians": medians,
                              "quartiles": curve.quantiles((0.25, 0.75))},
         "relevance": scores,
         "pngs": pngs,
+        "checks": checks,
+        "table": table,
     }
 
 
@@ -199,8 +221,8 @@ def compare_samplers(budgets: Sequence[int] = (32, 64, 128), repeats: int = 20, 
 
 if __name__ == "__main__":  # python -m ferrograd.search.paper
     res = reproduce(quick=True)
-    for k, v in res["random_vs_grid"].items():
-        print(f"budget {k}: random beats grid for {v['random_wins']:.0%} of optima")
-    print("efficiency medians:", np.round(res["efficiency_curve"]["medians"], 5))
-    print("relevance:", {k: round(v, 3) for k, v in res["relevance"].items()})
+    for quantity, value in res["table"]:
+        print(f"{quantity}: {value}")
+    for claim, ok in res["checks"]:
+        print(f"[{'x' if ok else ' '}] {claim}")
     print("\n".join(res["pngs"]))
