@@ -181,6 +181,17 @@ def test_mlp_objective_fills_fixed_and_default_values(engine):
         MLPObjective("cifar")
 
 
+def test_mlp_objective_passes_the_data_root_to_the_loader(engine, monkeypatch):
+    import sys
+
+    seen = []
+    digits = sys.modules["ferrograd.datasets"].digits
+    monkeypatch.setattr(sys.modules["ferrograd.datasets"], "mnist",
+                        lambda root=None: seen.append(root) or digits(), raising=False)
+    MLPObjective("mnist", epochs=1, data_root="/data")({"lr": 0.1}, Trial(0, {"lr": 0.1}, 0, Channel()))
+    assert seen == ["/data"]
+
+
 def test_mlp_objective_on_the_real_engine():
     for module in ("ferrograd.nn", "ferrograd.optim", "ferrograd.datasets"):
         pytest.importorskip(module, reason="needs the ferrograd engine (not in this worktree yet)")

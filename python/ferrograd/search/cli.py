@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1,
                    help="trials run at once in worker processes (default: 1, in this process)")
     p.add_argument("--epochs", type=int, default=8, help="training epochs per trial (default: 8)")
+    p.add_argument("--data-root", default=None,
+                   help="folder with the MNIST files (default: $FERROGRAD_DATA or the cache)")
     p.add_argument("--train-size", type=int, default=None,
                    help="use only this many training examples (default: all)")
     p.add_argument("--timeout", type=float, default=None,
@@ -128,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.objective == "synthetic":
         objective = SyntheticMLPObjective(epochs=args.epochs)
     else:
-        objective = MLPObjective(args.dataset, epochs=args.epochs, train_size=args.train_size)
+        objective = MLPObjective(args.dataset, epochs=args.epochs, train_size=args.train_size,
+                                 data_root=args.data_root)
 
     try:
         if args.resume:

@@ -42,16 +42,18 @@ def mlp_space() -> Space:
 _DATA: dict[str, tuple] = {}
 
 
-def _dataset(name: str):
-    if name not in _DATA:
+def _dataset(name: str, root: str | None = None):
+    if (name, root) not in _DATA:
         from ferrograd import datasets
 
         if name not in ("digits", "mnist"):
             raise ValueError(f"unknown dataset {name!r}; expected 'digits' or 'mnist'")
-        splits = getattr(datasets, name)()  # ((x, y) train, (x, y) validation, (x, y) test)
-        _DATA[name] = tuple((np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32),
+        load = getattr(datasets, name)
+        # ((x, y) train, (x, y) validation, (x, y) test)
+        splits = load() if root is None else load(root=root)
+        _DATA[name, root] = tuple((np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32),
                              np.asarray(y, dtype=np.int64)) for x, y in splits)
-    return _DATA[name]
+    return _DATA[name, root]
 
 
 class MLPObjective:
@@ -70,6 +72,7 @@ class MLPObjective:
         fixed: values for hyper-parameters of ``mlp_space()`` that the searched space leaves
             out (e.g. {"optimizer": "adam"} when searching a smaller space); the defaults in
             ``DEFAULTS`` fill whatever is still missing.
+        data_root: folder holding the data set files (MNIST), passed to the loader as ``root``.
     """
 
     DEFAULTS = {"lr": 1e-3, "hidden": 128, "dropout": 0.0, "batch_norm": False,
@@ -77,7 +80,8 @@ class MLPObjective:
                 "batch_size": 64}
 
     def __init__(self, dataset: str = "digits", epochs: int = 10, hidden_layers: int = 2,
-                 train_size: int | None = None, fixed: dict[str, Any] | None = None) -> None:
+                 train_size: int | None = None, fixed: dict[str, Any] | None = None,
+                 data_root: str | None = None) -> None:
         if dataset not in ("digits", "mnist"):
             raise ValueError(f"unknown dataset {dataset!r}; expected 'digits' or 'mnist'")
         if int(epochs) < 1:
@@ -93,6 +97,7 @@ class MLPObjective:
             raise ValueError(f"fixed names unknown hyper-parameters {unknown}; "
                              f"known: {sorted(self.DEFAULTS)}")
         self.fixed = dict(fixed or {})
+        self.data_root = data_root
 
     def build(self, params: dict[str, Any], n_in: int, n_out: int):
         """The model for ``params``: [Linear, (BatchNorm1d), activation, Dropout] x layers, Linear."""
@@ -136,7 +141,7 @@ class MLPObjective:
         from ferrograd import nn, optim
 
         params = {**self.DEFAULTS, **self.fixed, **params}
-        (x_train, y_train), (x_val, y_val), (x_test, y_test) = _dataset(self.dataset)
+        (x_train, y_train), (x_val, y_val), (x_test, y_test) = _dataset(self.dataset, self.data_root)
         if self.train_size is not None:
             x_train, y_train = x_train[: self.train_size], y_train[: self.train_size]
         fg.manual_seed(trial.seed)
