@@ -219,10 +219,32 @@ def compare_samplers(budgets: Sequence[int] = (32, 64, 128), repeats: int = 20, 
     return out
 
 
-if __name__ == "__main__":  # python -m ferrograd.search.paper
-    res = reproduce(quick=True)
+def _main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m ferrograd.search.paper",
+                                description="Bergstra & Bengio (2012) reproduced on synthetic objectives")
+    p.add_argument("--full", action="store_true", help="bigger budgets and 50 GP fits")
+    p.add_argument("--out", default=None, help="folder for the PNGs")
+    p.add_argument("--compare", action="store_true",
+                   help="instead: HybridSampler against random and Sobol search (compare_samplers)")
+    p.add_argument("--repeats", type=int, default=40, help="seeds per budget for --compare")
+    args = p.parse_args()
+    if args.compare:
+        res = compare_samplers(repeats=args.repeats)
+        for problem, rows in res.items():
+            for budget, row in rows.items():
+                cells = "  ".join(f"{s} {row[s]['median']:.4g}" for s in row if s != "hybrid_beats")
+                beats = ", ".join(f"{s} {f:.0%}" for s, f in row["hybrid_beats"].items())
+                print(f"{problem:14} budget {budget:4d}  median best: {cells}  | hybrid better than: {beats}")
+        return
+    res = reproduce(quick=not args.full, out=args.out)
     for quantity, value in res["table"]:
         print(f"{quantity}: {value}")
     for claim, ok in res["checks"]:
         print(f"[{'x' if ok else ' '}] {claim}")
     print("\n".join(res["pngs"]))
+
+
+if __name__ == "__main__":
+    _main()
