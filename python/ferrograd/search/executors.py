@@ -204,18 +204,24 @@ class InProcessRunner:
         self._pending: collections.deque = collections.deque()
         self.n_jobs = 1
 
+    # The runner interface the study's loop uses (ExecutorRunner has the same).
     @property
     def free(self) -> int:
+        """How many more trials may be submitted now."""
         return 1 - len(self._pending)
 
     @property
     def idle(self) -> bool:
+        """True when no trial is pending or running."""
         return not self._pending
 
     def submit(self, number: int, params: dict, seed: int) -> None:
+        """Start trial ``number`` with ``params``; ``seed`` becomes ``trial.seed``."""
         self._pending.append((number, params, seed))
 
     def next_event(self, block: bool = True):
+        """The next ("done", ...) or ("report", ...) event; None if there is none and
+        ``block`` is False (or nothing runs). Here: runs the pending trial to completion."""
         if not self._pending or not block:
             return None
         number, params, seed = self._pending[0]
@@ -224,9 +230,11 @@ class InProcessRunner:
         return ("done", number, outcome)
 
     def running(self) -> list[int]:
+        """Numbers of the trials submitted and not yet done."""
         return [p[0] for p in self._pending]
 
     def close(self, abort: bool = False) -> None:
+        """Release resources; ``abort`` abandons trials still running."""
         self._pending.clear()
 
 
