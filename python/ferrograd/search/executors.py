@@ -229,10 +229,6 @@ class InProcessRunner:
         self._pending.popleft()
         return ("done", number, outcome)
 
-    def running(self) -> list[int]:
-        """Numbers of the trials submitted and not yet done."""
-        return [p[0] for p in self._pending]
-
     def close(self, abort: bool = False) -> None:
         """Release resources; ``abort`` abandons trials still running."""
         self._pending.clear()
@@ -278,9 +274,6 @@ class ExecutorRunner:
     @property
     def idle(self) -> bool:
         return not self._inflight and not self._synthetic
-
-    def running(self) -> list[int]:
-        return list(self._inflight)
 
     def submit(self, number: int, params: dict, seed: int) -> None:
         future = self._executor.submit(run_trial, self._objective, number, params, seed,
