@@ -203,6 +203,7 @@ class InProcessRunner:
         self._channel = DirectChannel(on_report)
         self._pending: collections.deque = collections.deque()
         self.n_jobs = 1
+        self.broken: RuntimeError | None = None  # never: nothing here can break
 
     # The runner interface the study's loop uses (ExecutorRunner has the same).
     @property
@@ -261,6 +262,7 @@ class ExecutorRunner:
         self._server = _ReportServer(self._events, host)
         self._inflight: dict[int, cf.Future] = {}
         self._synthetic: collections.deque = collections.deque()
+        self.broken: RuntimeError | None = None  # set when a caller's process pool broke
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # spawn, not fork: the master has threads (report listener) and maybe a GPU context.
@@ -319,8 +321,6 @@ class ExecutorRunner:
             self.broken = RuntimeError(
                 "the executor's process pool is broken (a worker died); trials "
                 f"{lost} were recorded as failed. Pass a fresh executor to continue.")
-
-    broken: RuntimeError | None = None
 
     def close(self, abort: bool = False) -> None:
         self._server.close()

@@ -483,7 +483,7 @@ class Study:
             self._uncaught.clear()
             if exc is not None:
                 raise exc
-            if getattr(runner, "broken", None) is not None:
+            if runner.broken is not None:
                 raise runner.broken
 
 
