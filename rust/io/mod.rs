@@ -7,6 +7,9 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
+#[cfg(test)]
+mod fuzz;
+
 /// Writes `tensors` (name → tensor, as float32) and optional string `metadata` to `path`.
 /// The file is written beside the target and renamed into place, so a crash never leaves a
 /// half-written checkpoint under the final name.
