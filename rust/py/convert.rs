@@ -143,7 +143,11 @@ pub fn shape_args(args: &Bound<'_, PyTuple>, op: &str) -> PyResult<Vec<isize>> {
             )));
         }
         out.push(item.extract::<isize>().map_err(|_| {
-            PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", item.get_type().name().unwrap()))
+            if item.is_instance_of::<PyInt>() {
+                PyValueError::new_err(format!("{op}: shape entry {item} is out of range"))
+            } else {
+                PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", item.get_type().name().unwrap()))
+            }
         })?);
     }
     Ok(out)

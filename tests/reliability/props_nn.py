@@ -465,7 +465,7 @@ def test_linspace_and_eye_match_numpy_or_raise(start, end, steps):
 
 
 @pytest.mark.parametrize("call", [
-    "fg.zeros(2**32, 2**32)", "fg.ones(2**62)", "fg.rand(2**40)", "fg.randn(3, 2**61)", "fg.full((2**40,), 1.0)",
+    "fg.zeros(2**32, 2**32)", "fg.zeros(0, 2**63)", "fg.ones(0).reshape(0, 2**63)", "fg.ones(2**62)", "fg.rand(2**40)", "fg.randn(3, 2**61)", "fg.full((2**40,), 1.0)",
     "fg.empty(2**20, 2**20, 2**20)", "fg.eye(2**33)", "fg.linspace(0, 1, 2**40)", "fg.arange(0, 2**40)",
     "fg.arange(0, 1e30)", "fg.ones(1).expand(2**40) + 1", "fg.ones(1).expand(2**33, 2**33)",
     "fg.ones(2**20, 1) + fg.ones(1, 2**20)", "fg.ones(2**20, 1) @ fg.ones(1, 2**20)",
