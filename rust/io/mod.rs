@@ -7,6 +7,9 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
+#[cfg(test)]
+mod fuzz;
+
 /// Writes `tensors` (name → tensor, as float32) and optional string `metadata` to `path`.
 /// The file is written beside the target and renamed into place, so a crash never leaves a
 /// half-written checkpoint under the final name.
@@ -56,12 +59,26 @@ pub fn load_bytes(buf: &[u8]) -> std::result::Result<(Vec<(String, Tensor)>, Has
     let metadata = meta.metadata().clone().unwrap_or_default();
     let mut out = Vec::new();
     for (name, view) in st.tensors() {
+        check_shape(view.shape()).map_err(|e| format!("tensor {name:?}: {e}"))?;
         let data = to_f32(view.dtype(), view.data()).map_err(|e| format!("tensor {name:?}: {e}"))?;
         let t = Tensor::from_vec(data, view.shape()).map_err(|e| format!("tensor {name:?}: {e}"))?;
         out.push((name, t));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok((out, metadata))
+}
+
+/// The largest size of one dim, and of the product of the non-zero dims: a tensor's bytes must
+/// fit an `isize`. safetensors accepts e.g. shape [0, 2**63] (no data), which no tensor or
+/// numpy array can represent.
+const MAX_NUMEL: usize = (isize::MAX as usize) / std::mem::size_of::<f32>();
+
+fn check_shape(shape: &[usize]) -> std::result::Result<(), String> {
+    let product = shape.iter().filter(|&&d| d != 0).try_fold(1usize, |n, &d| n.checked_mul(d));
+    match product {
+        Some(n) if n <= MAX_NUMEL => Ok(()),
+        _ => Err(format!("shape {shape:?} is too large")),
+    }
 }
 
 fn to_f32(dtype: Dtype, b: &[u8]) -> std::result::Result<Vec<f32>, String> {
@@ -123,6 +140,11 @@ mod tests {
         let bytes = std::fs::read(&p).unwrap();
         assert!(load_bytes(&bytes[..bytes.len() - 3]).is_err());
         assert!(load_bytes(b"garbage").is_err());
+        // found by the fuzzer: an empty tensor with a dim past isize::MAX loaded, then broke numpy
+        let h = br#"{"w":{"dtype":"F32","shape":[0,9223372036854775808],"data_offsets":[0,0]}}"#;
+        let mut f = (h.len() as u64).to_le_bytes().to_vec();
+        f.extend_from_slice(h);
+        assert!(load_bytes(&f).unwrap_err().contains("too large"));
         assert_eq!(f16_to_f32(0x3c00), 1.0);
         assert_eq!(f16_to_f32(0xc000), -2.0);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -3,7 +3,7 @@
 use super::tensor::PyTensor;
 use crate::tensor::Tensor;
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PySequence, PyTuple};
 
@@ -85,6 +85,44 @@ pub fn one_dim(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<isize> {
         .map_err(|_| PyTypeError::new_err(format!("{op}: dim must be an int, got {}", obj.get_type().name().unwrap())))
 }
 
+/// The most elements one tensor may hold: its bytes must fit an `isize` (Rust's limit for
+/// one allocation). Beyond it a shape is refused with ValueError rather than overflowing.
+const MAX_NUMEL: usize = (isize::MAX as usize) / std::mem::size_of::<f32>();
+
+/// Above this many elements a buffer is reserved fallibly first (an allocation failure would
+/// otherwise abort the interpreter); below it the probe's cost is not worth paying.
+const PROBE_NUMEL: usize = 1 << 24;
+
+/// The element count of `shape`, or a ValueError naming it when the product of its non-zero
+/// dims overflows or exceeds what one buffer may hold (a wrapped product would make a tensor
+/// whose shape and storage disagree).
+pub fn checked_numel(shape: &[usize], op: &str) -> PyResult<usize> {
+    let nonzero = shape.iter().filter(|&&d| d != 0).try_fold(1usize, |n, &d| n.checked_mul(d));
+    match nonzero {
+        Some(n) if n <= MAX_NUMEL => Ok(if shape.contains(&0) { 0 } else { n }),
+        _ => Err(PyValueError::new_err(format!("{op}: shape {shape:?} has too many elements"))),
+    }
+}
+
+/// Checks that `n` float32 elements can be allocated now: MemoryError instead of the abort a
+/// failed allocation would cause inside an op.
+pub fn ensure_memory(n: usize, op: &str) -> PyResult<()> {
+    if n <= PROBE_NUMEL {
+        return Ok(());
+    }
+    let mut probe: Vec<f32> = Vec::new();
+    probe.try_reserve_exact(n).map_err(|_| {
+        PyMemoryError::new_err(format!("{op}: not enough memory for {n} float32 elements ({} bytes)", n.saturating_mul(4)))
+    })
+}
+
+/// `checked_numel` then `ensure_memory`: for results of `shape` about to be allocated.
+pub fn check_alloc(shape: &[usize], op: &str) -> PyResult<usize> {
+    let n = checked_numel(shape, op)?;
+    ensure_memory(n, op)?;
+    Ok(n)
+}
+
 /// Shapes given as varargs `f(2, 3)` or as one sequence `f((2, 3))`.
 pub fn shape_args(args: &Bound<'_, PyTuple>, op: &str) -> PyResult<Vec<isize>> {
     let items: Bound<'_, PyAny> = if args.len() == 1 && !args.get_item(0)?.is_instance_of::<PyInt>() {
@@ -105,7 +143,11 @@ pub fn shape_args(args: &Bound<'_, PyTuple>, op: &str) -> PyResult<Vec<isize>> {
             )));
         }
         out.push(item.extract::<isize>().map_err(|_| {
-            PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", item.get_type().name().unwrap()))
+            if item.is_instance_of::<PyInt>() {
+                PyValueError::new_err(format!("{op}: shape entry {item} is out of range"))
+            } else {
+                PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", item.get_type().name().unwrap()))
+            }
         })?);
     }
     Ok(out)

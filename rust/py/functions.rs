@@ -1,7 +1,7 @@
 //! Module-level functions of `ferrograd._core`: creation, joins, losses, seeding, grad mode.
 //! The Python package wraps these with torch's signatures (varargs shapes, keywords).
 
-use super::convert::operand;
+use super::convert::{check_alloc, operand};
 use super::errors::{run, to_py};
 use super::tensor::{wrap, PyTensor};
 use crate::ops::{Reduction, Targets};
@@ -27,6 +27,12 @@ fn manual_seed(seed: u64) {
     crate::random::manual_seed(seed);
 }
 
+/// How many tensors are alive in this process (for leak tests).
+#[pyfunction]
+fn _live_tensors() -> usize {
+    crate::tensor::live_tensors()
+}
+
 #[pyfunction]
 fn _set_grad_enabled(flag: bool) {
     crate::autograd::set_grad_enabled(flag);
@@ -38,20 +44,23 @@ fn is_grad_enabled() -> bool {
 }
 
 #[pyfunction]
-fn full(shape: Vec<usize>, value: f64) -> PyTensor {
-    wrap(Tensor::full(&shape, value as f32))
+fn full(shape: Vec<usize>, value: f64) -> PyResult<PyTensor> {
+    check_alloc(&shape, "full")?;
+    Ok(wrap(Tensor::full(&shape, value as f32)))
 }
 
 #[pyfunction]
 #[pyo3(name = "rand")]
-fn rand_(shape: Vec<usize>) -> PyTensor {
-    wrap(crate::random::rand(&shape))
+fn rand_(shape: Vec<usize>) -> PyResult<PyTensor> {
+    check_alloc(&shape, "rand")?;
+    Ok(wrap(crate::random::rand(&shape)))
 }
 
 #[pyfunction]
 #[pyo3(name = "randn")]
-fn randn_(shape: Vec<usize>) -> PyTensor {
-    wrap(crate::random::randn(&shape))
+fn randn_(shape: Vec<usize>) -> PyResult<PyTensor> {
+    check_alloc(&shape, "randn")?;
+    Ok(wrap(crate::random::randn(&shape)))
 }
 
 /// Values start, start+step, ... below end (above end for a negative step).
@@ -60,31 +69,35 @@ fn arange(start: f64, end: f64, step: f64) -> PyResult<PyTensor> {
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
         return Err(PyValueError::new_err(format!("arange: invalid range start={start}, end={end}, step={step}")));
     }
-    let n = ((end - start) / step).ceil().max(0.0) as usize;
-    if n > (1usize << 34) {
+    let n = ((end - start) / step).ceil().max(0.0);
+    if n >= usize::MAX as f64 {
         return Err(PyValueError::new_err(format!("arange: {n} elements is too many")));
     }
+    let n = n as usize;
+    check_alloc(&[n], "arange")?;
     let v: Vec<f32> = (0..n).map(|i| (start + i as f64 * step) as f32).collect();
     Ok(wrap(Tensor::from_vec(v, &[n]).map_err(to_py)?))
 }
 
 #[pyfunction]
-fn linspace(start: f64, end: f64, steps: usize) -> PyTensor {
+fn linspace(start: f64, end: f64, steps: usize) -> PyResult<PyTensor> {
+    check_alloc(&[steps], "linspace")?;
     let v: Vec<f32> = match steps {
         0 => vec![],
         1 => vec![start as f32],
         _ => (0..steps).map(|i| (start + (end - start) * i as f64 / (steps - 1) as f64) as f32).collect(),
     };
-    wrap(Tensor::from_vec(v, &[steps]).expect("sizes agree"))
+    Ok(wrap(Tensor::from_vec(v, &[steps]).expect("sizes agree")))
 }
 
 #[pyfunction]
-fn eye(n: usize, m: usize) -> PyTensor {
+fn eye(n: usize, m: usize) -> PyResult<PyTensor> {
+    check_alloc(&[n, m], "eye")?;
     let mut v = vec![0.0f32; n * m];
     for i in 0..n.min(m) {
         v[i * m + i] = 1.0;
     }
-    wrap(Tensor::from_vec(v, &[n, m]).expect("sizes agree"))
+    Ok(wrap(Tensor::from_vec(v, &[n, m]).expect("sizes agree")))
 }
 
 /// Copies a numpy array (any numeric dtype) into a tensor.
@@ -173,6 +186,7 @@ fn binary_cross_entropy_with_logits(py: Python<'_>, input: PyRef<'_, PyTensor>, 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
     m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_live_tensors, m)?)?;
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;
     m.add_function(wrap_pyfunction!(rand_, m)?)?;

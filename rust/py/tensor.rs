@@ -1,7 +1,7 @@
 //! The Python `Tensor` class: a handle on a Rust `Tensor`. Methods parse arguments and
 //! forward to `ops/`; heavy ones release the GIL (see `errors::run`).
 
-use super::convert::{dims, int_indices, one_dim, operand, shape_args};
+use super::convert::{check_alloc, checked_numel, dims, ensure_memory, int_indices, one_dim, operand, shape_args};
 use super::errors::{run, to_py};
 use crate::error::Error;
 use crate::tensor::Tensor;
@@ -62,15 +62,39 @@ fn repr_values(t: &Tensor) -> String {
     rec(&v, t.shape(), 0)
 }
 
+/// The sizes of a reshape target without its inferred (-1) or invalid (negative) entries.
+fn known_dims(shape: &[isize]) -> Vec<usize> {
+    shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).collect()
+}
+
 impl PyTensor {
     fn binary(&self, py: Python<'_>, other: &Bound<'_, PyAny>, name: &str, reflected: bool, f: fn(&Tensor, &Tensor) -> crate::Result<Tensor>) -> PyResult<PyTensor> {
         let o = operand(py, other, name)?;
         let (a, b) = if reflected { (o, self.t.clone()) } else { (self.t.clone(), o) };
+        // The result of broadcasting (or a matmul's rows x columns) may dwarf both inputs.
+        let out_shape = if name == "matmul" {
+            let (sa, sb) = (a.shape(), b.shape());
+            match (sa.len() >= 2, sb.len() >= 2) {
+                (true, true) => crate::tensor::broadcast_shapes(name, &sa[..sa.len() - 2], &sb[..sb.len() - 2])
+                    .ok()
+                    .map(|mut s| {
+                        s.extend([sa[sa.len() - 2], sb[sb.len() - 1]]);
+                        s
+                    }),
+                _ => None,
+            }
+        } else {
+            crate::tensor::broadcast_shapes(name, a.shape(), b.shape()).ok()
+        };
+        if let Some(shape) = out_shape {
+            check_alloc(&shape, name)?;
+        }
         let work = a.numel().max(b.numel());
         run(py, work, move || f(&a, &b)).map(wrap)
     }
 
     fn unary(&self, py: Python<'_>, f: fn(&Tensor) -> crate::Result<Tensor>) -> PyResult<PyTensor> {
+        ensure_memory(self.t.numel(), "tensor op")?;
         let a = self.t.clone();
         run(py, a.numel(), move || f(&a)).map(wrap)
     }
@@ -600,12 +624,14 @@ impl PyTensor {
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let s = shape_args(shape, "reshape")?;
+        checked_numel(&known_dims(&s), "reshape")?;
         self.t.reshape_infer(&s).map(wrap).map_err(to_py)
     }
 
     #[pyo3(signature = (*shape))]
     fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let s = shape_args(shape, "view")?;
+        checked_numel(&known_dims(&s), "view")?;
         self.t.view(&s).map(wrap).map_err(to_py)
     }
 
@@ -634,6 +660,7 @@ impl PyTensor {
                 shape.push(v as usize);
             }
         }
+        checked_numel(&shape, "expand")?;
         self.t.expand(&shape).map(wrap).map_err(to_py)
     }
 

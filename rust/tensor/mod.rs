@@ -8,7 +8,7 @@ pub use storage::{Device, Storage};
 
 use crate::autograd::Node;
 use crate::error::{Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A float32 tensor of any rank. Cloning is cheap and shares everything (it is the same tensor).
@@ -24,8 +24,24 @@ pub struct TensorImpl {
     pub(crate) grad_fn: Option<Arc<Node>>,
 }
 
+/// Tensors alive now, in this process: incremented when a `TensorImpl` is made, decremented
+/// when it is dropped (clones share one `TensorImpl` and count once). Leak tests read it.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many tensors are alive (not yet dropped) in this process.
+pub fn live_tensors() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+impl Drop for TensorImpl {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Tensor {
     pub(crate) fn from_parts(storage: Storage, layout: Layout, grad_fn: Option<Arc<Node>>) -> Tensor {
+        LIVE.fetch_add(1, Ordering::Relaxed);
         let requires_grad = grad_fn.is_some();
         // An empty view may point past the end of its storage (t[:, 1] of a (0, 2) tensor);
         // normalising it keeps every kernel's `offset..offset + 0` slice in bounds.

@@ -59,6 +59,9 @@ def _dataset(name: str, root: str | None = None):
 class MLPObjective:
     """Train an MLP with the ferrograd engine and return its validation error rate.
 
+    A training loss that becomes NaN or infinite raises ``ferrograd.train.DivergenceError``, so
+    the study records the trial as FAIL instead of a meaningless error rate.
+
     Reports the validation error after every epoch (``trial.report(epoch, error)``) and stops
     with TrialPruned when the pruner says so; records the final test error as the user
     attribute ``test_error`` (used for the paper's efficiency curves). Picklable, so it runs in
@@ -162,6 +165,15 @@ class MLPObjective:
                 if len(idx) < 2 and params["batch_norm"]:
                     continue  # batch statistics of one example are undefined
                 loss = nn.functional.cross_entropy(model(fg.tensor(x_train[idx])), y_train[idx])
+                value = loss.item()
+                if not math.isfinite(value):
+                    # Training on after this would give garbage that looks like a result (an
+                    # error rate near chance): fail the trial instead, with the reason.
+                    from ferrograd.train import DivergenceError
+
+                    raise DivergenceError(
+                        f"the training loss became {value} at epoch {epoch} (lr={params['lr']:.4g}, "
+                        f"optimizer={params['optimizer']!r})")
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
