@@ -64,6 +64,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--max-norm", type=float, default=None, help="max-norm constraint c on incoming weights")
+    p.add_argument("--schedule", default="none", choices=["none", "cosine", "step"],
+                   help="learning-rate schedule over the epochs: cosine annealing to 0, or ×0.1 every third of them")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
@@ -74,7 +76,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     import ferrograd as fg
-    from ferrograd import models
+    from ferrograd import models, optim
     from ferrograd.data import DataLoader, TensorDataset
     from ferrograd.train import evaluate, fit
 
@@ -94,7 +96,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{args.model} with {models.count_parameters(model):,} parameters on {args.dataset} "
           f"({len(xtr)} train / {len(xva)} val / {len(xte)} test), {args.optimizer}", file=sys.stderr)
     t0 = time.perf_counter()
-    history = fit(model, opt, train, args.epochs, val_loader=val, max_norm=args.max_norm, progress=not args.quiet)
+    scheduler = None
+    if args.schedule == "cosine":
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(args.epochs, 1))
+    elif args.schedule == "step":
+        scheduler = optim.lr_scheduler.StepLR(opt, step_size=max(args.epochs // 3, 1), gamma=0.1)
+    history = fit(model, opt, train, args.epochs, val_loader=val, scheduler=scheduler, max_norm=args.max_norm,
+                  progress=not args.quiet)
     elapsed = time.perf_counter() - t0
     test = evaluate(model, DataLoader(TensorDataset(xte, yte), 1000))
     per_epoch = np.mean(history["time"]) if len(history) else 0.0
