@@ -8,7 +8,7 @@ from typing_extensions import disjoint_base
 __all__ = [
     "Tensor", "__version__", "_set_grad_enabled", "arange", "binary_cross_entropy_with_logits", "cat",
     "cross_entropy", "eye", "from_numpy", "full", "is_grad_enabled", "linspace", "manual_seed", "mse_loss",
-    "nll_loss", "rand", "randn", "stack", "where", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm",
+    "nll_loss", "rand", "randn", "stack", "where", "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm",
     "prelu", "save_safetensors", "load_safetensors", "max_norm_", "optim_step",
 ]
 
@@ -169,6 +169,7 @@ def cross_entropy(input: Tensor, classes: Optional[Sequence[int]], probs: Option
 def nll_loss(input: Tensor, classes: Sequence[int], reduction: str, ignore_index: int) -> Tensor: ...
 def mse_loss(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
 def binary_cross_entropy_with_logits(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor: ...
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: tuple[int, int], padding: tuple[int, int],
            dilation: tuple[int, int]) -> Tensor: ...
 def max_pool2d(input: Tensor, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
