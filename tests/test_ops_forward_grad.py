@@ -307,3 +307,55 @@ def test_composite_expression(rng):
     check(lambda W, B, X: ((X @ W + B).tanh() * 2).softmax(-1).sum(0),
           lambda W, B, X: (lambda z: (np.exp(z) / np.exp(z).sum(-1, keepdims=True)).sum(0))(np.tanh(X @ W + B) * 2),
           [w, b, x])
+
+
+# ---- fused ops (issue 7): each one forward-checked against numpy and gradient-checked ----------
+
+@pytest.mark.parametrize("xshape", [(4,), (3, 4), (2, 3, 4)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_fused_linear(rng, xshape, with_bias):
+    from ferrograd.nn import functional as F
+
+    w = rng.standard_normal((5, 4))
+    if with_bias:
+        check(lambda X, W, B: F.linear(X, W, B), lambda X, W, B: X @ W.T + B, [rng.standard_normal(xshape), w,
+                                                                             rng.standard_normal(5)])
+    else:
+        check(lambda X, W: F.linear(X, W), lambda X, W: X @ W.T, [rng.standard_normal(xshape), w])
+
+
+def test_fused_linear_strided_operands_and_one_node(rng):
+    from ferrograd.nn import functional as F
+
+    # Transposed (non-contiguous) input and weight views, and only some inputs requiring grad.
+    check(lambda X, W, B: F.linear(X.T, W.T, B), lambda X, W, B: X.T @ W + B,
+          [rng.standard_normal((4, 3)), rng.standard_normal((4, 5)), rng.standard_normal(5)], grad=[False, True, True])
+    x = fg.tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    w = fg.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    y = F.linear(x, w, fg.zeros(3))
+    assert y.grad_fn == "LinearBackward"
+
+
+def test_fused_linear_large_threaded_matches_numpy(rng):
+    # Large enough for the two-thread GEMM split (rows and columns) and the pooled output buffers.
+    from ferrograd.nn import functional as F
+
+    for m, k, n in [(300, 70, 257), (37, 91, 333)]:
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((n, k)).astype(np.float32)
+        b = rng.standard_normal(n).astype(np.float32)
+        want = x.astype(np.float64) @ w.T.astype(np.float64) + b
+        for _ in range(3):  # reused (stale) buffers must be fully overwritten
+            got = F.linear(fg.tensor(x), fg.tensor(w), fg.tensor(b)).numpy()
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+        got = (fg.tensor(x) @ fg.tensor(w).T).numpy()
+        np.testing.assert_allclose(got, want - b, rtol=1e-4, atol=1e-3)
+
+
+def test_fused_linear_rejects_bad_shapes():
+    from ferrograd.nn import functional as F
+
+    with pytest.raises(ValueError, match="linear"):
+        F.linear(fg.zeros(2, 3), fg.zeros(4, 5))
+    with pytest.raises(ValueError, match="bias"):
+        F.linear(fg.zeros(2, 3), fg.zeros(4, 3), fg.zeros(5))

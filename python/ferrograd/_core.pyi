@@ -1,6 +1,6 @@
 # Type stubs for the compiled extension `ferrograd._core` (kept true by tests/test_stubs.py,
 # which runs mypy's stubtest against the built module).
-from typing import Any, NamedTuple, Optional, Sequence, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union, final
 
 import numpy as np
 from typing_extensions import disjoint_base
@@ -8,8 +8,8 @@ from typing_extensions import disjoint_base
 __all__ = [
     "Tensor", "__version__", "_live_tensors", "_set_grad_enabled", "arange", "binary_cross_entropy_with_logits", "cat",
     "cross_entropy", "eye", "from_numpy", "full", "is_grad_enabled", "linspace", "manual_seed", "mse_loss",
-    "nll_loss", "rand", "randn", "stack", "where", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm",
-    "prelu", "save_safetensors", "load_safetensors", "max_norm_", "optim_step",
+    "nll_loss", "rand", "randn", "stack", "where", "linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm",
+    "prelu", "SequentialPlan", "save_safetensors", "load_safetensors", "max_norm_", "optim_step",
 ]
 
 __version__: str
@@ -170,6 +170,7 @@ def cross_entropy(input: Tensor, classes: Optional[Sequence[int]], probs: Option
 def nll_loss(input: Tensor, classes: Sequence[int], reduction: str, ignore_index: int) -> Tensor: ...
 def mse_loss(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
 def binary_cross_entropy_with_logits(input: Tensor, target: _Operand, reduction: str) -> Tensor: ...
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor: ...
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor], stride: tuple[int, int], padding: tuple[int, int],
            dilation: tuple[int, int]) -> Tensor: ...
 def max_pool2d(input: Tensor, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
@@ -185,3 +186,12 @@ def load_safetensors(path: Any) -> tuple[list[tuple[str, Tensor]], dict[str, str
 def optim_step(kind: str, params: Sequence[Tensor], states: Sequence[Sequence[Tensor]], hparams: dict[str, Any],
                steps: Sequence[int]) -> None: ...
 def max_norm_(tensors: Sequence[Tensor], max_norm: float) -> None: ...
+
+
+@final
+class SequentialPlan:
+    """A whole Sequential's forward in one call (built by ``ferrograd.nn.fast``)."""
+    def __new__(cls, specs: Sequence[tuple[Any, ...]]) -> SequentialPlan: ...
+    def __len__(self) -> int: ...
+    def forward(self, x: Tensor) -> Tensor: ...
+    def forward_loss(self, x: Tensor, classes: Sequence[int], ignore_index: int = ...) -> tuple[Tensor, float, int]: ...

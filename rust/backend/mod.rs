@@ -134,11 +134,37 @@ pub fn contiguous(x: &Tensor) -> Tensor {
 pub fn matmul(a: &Tensor, b: &Tensor, batch: &[usize], m: usize, k: usize, n: usize) -> Tensor {
     let (la, lb) = (a.layout(), b.layout());
     let nb: usize = batch.iter().product();
-    let mut out = vec![0.0f32; nb * m * n];
+    // Every element is overwritten by the product: a pooled buffer needs no zero fill.
+    let mut out = crate::tensor::pool::take(nb * m * n);
     with2(a, b, |da, db| matmul_batches(da, la, db, lb, &mut out, batch, m, k, n));
     let mut shape = batch.to_vec();
     shape.extend_from_slice(&[m, n]);
     new_tensor(out, &shape)
+}
+
+/// x (rows, in) · wᵀ (w is (out, in)) + b, into a new tensor of `out_shape` (rows·out elements).
+pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>, out_shape: &[usize]) -> Tensor {
+    let (rows, in_f, out_f) = (x.shape()[0], x.shape()[1], w.shape()[0]);
+    let mut out = crate::tensor::pool::take(rows * out_f);
+    // The output starts as the bias rows and the GEMM accumulates into it: no separate pass.
+    let accumulate = match b {
+        Some(b) => {
+            let bv = b.to_vec();
+            for row in out.chunks_mut(out_f.max(1)) {
+                row.copy_from_slice(&bv);
+            }
+            true
+        }
+        None => false,
+    };
+    let (lx, lw) = (x.layout(), w.layout());
+    with2(x, w, |dx, dw| {
+        let xr = cpu::matmul::MatRef { data: dx, offset: lx.offset, rs: lx.strides[0], cs: lx.strides[1] };
+        // wᵀ through its strides: element (i, j) of wᵀ is w[j, i].
+        let wt = cpu::matmul::MatRef { data: dw, offset: lw.offset, rs: lw.strides[1], cs: lw.strides[0] };
+        cpu::matmul::matmul_into_acc(&mut out, xr, wt, rows, in_f, out_f, accumulate);
+    });
+    new_tensor(out, out_shape)
 }
 
 #[allow(clippy::too_many_arguments)]

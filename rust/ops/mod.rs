@@ -10,6 +10,7 @@ mod dropout;
 mod elementwise;
 mod index;
 mod join;
+mod linear;
 mod loss;
 mod matmul;
 mod pool;

@@ -5,6 +5,7 @@ mod errors;
 mod functions;
 mod nn;
 mod optim;
+mod seq;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -18,6 +19,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     functions::register(m)?;
     nn::register(m)?;
     optim::register(m)?;
+    seq::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -24,6 +24,15 @@ fn conv2d(
     run(py, usize::MAX, move || x.conv2d(&w, b.as_ref(), stride, padding, dilation)).map(wrap)
 }
 
+/// y = x·wᵀ + b in one op (one autograd node).
+#[pyfunction]
+#[pyo3(signature = (input, weight, bias=None))]
+fn linear(py: Python<'_>, input: PyRef<'_, PyTensor>, weight: PyRef<'_, PyTensor>, bias: Option<PyRef<'_, PyTensor>>) -> PyResult<PyTensor> {
+    let (x, w, b) = (input.t.clone(), weight.t.clone(), bias.map(|b| b.t.clone()));
+    let work = x.numel().saturating_mul(w.shape().first().copied().unwrap_or(1));
+    run(py, work, move || x.linear(&w, b.as_ref())).map(wrap)
+}
+
 #[pyfunction]
 fn max_pool2d(
     py: Python<'_>,
@@ -119,6 +128,7 @@ fn load_safetensors(py: Python<'_>, path: std::path::PathBuf) -> PyResult<(Vec<(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(linear, m)?)?;
     m.add_function(wrap_pyfunction!(conv2d, m)?)?;
     m.add_function(wrap_pyfunction!(max_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(avg_pool2d, m)?)?;

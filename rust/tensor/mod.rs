@@ -1,6 +1,7 @@
 //! The tensor: a float32 view (`Layout`) over shared `Storage`, plus its autograd state.
 
 mod layout;
+pub mod pool;
 mod storage;
 
 pub use layout::{broadcast_shapes, contiguous_strides, normalize_dim, numel, Layout};

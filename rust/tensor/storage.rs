@@ -37,6 +37,13 @@ pub struct CpuBuffer {
     version: AtomicU64,
 }
 
+impl Drop for CpuBuffer {
+    fn drop(&mut self) {
+        let data = std::mem::take(self.data.get_mut().unwrap_or_else(|e| e.into_inner()));
+        super::pool::give(data);
+    }
+}
+
 #[derive(Clone)]
 pub enum Storage {
     Cpu(Arc<CpuBuffer>),

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Union, overload
 
+import weakref
+
+from ferrograd._core import Tensor
+from ferrograd.nn.fast import STRUCTURE_VERSION, build_plan
 from ferrograd.nn.module import Module
+
+# Plans live outside the modules (so deepcopy and pickling of a model never see them).
+_PLANS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 class Sequential(Module):
@@ -26,9 +33,25 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
+        plan = self._fast_plan() if isinstance(x, Tensor) else None
+        if plan is not None:
+            return plan.forward(x)
         for m in self._modules.values():
             x = m(x)
         return x
+
+    def _fast_plan(self) -> Any:
+        """The cached one-call plan of this Sequential (see ``nn.fast``), or None when a module
+        is not a built-in layer or a module's forward has been overridden on the instance."""
+        cached = _PLANS.get(self)
+        if cached is not None and cached[0] == STRUCTURE_VERSION[0]:
+            return cached[1]
+        mods = list(self._modules.values())
+        plan = None
+        if all(m is not None and "forward" not in m.__dict__ and "__call__" not in m.__dict__ for m in mods):
+            plan = build_plan(mods)
+        _PLANS[self] = (STRUCTURE_VERSION[0], plan)
+        return plan
 
     @overload
     def __getitem__(self, idx: int) -> Module: ...

@@ -149,12 +149,8 @@ def _pair(v: Any, name: str, op: str) -> tuple:
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """y = x · weightᵀ + bias, for input (..., in), weight (out, in), bias (out,)."""
-    x = _input(input, "linear")
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not fit weight of shape "
-                         f"{tuple(weight.shape)} (expected input (..., {weight.shape[1] if weight.ndim == 2 else '?'}))")
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    # One fused op (GEMM into the bias rows, one autograd node); it checks the shapes.
+    return _core.linear(_input(input, "linear"), weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1, padding: Any = 0,

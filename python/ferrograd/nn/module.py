@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 from ferrograd._core import Tensor
 from ferrograd.grad_mode import no_grad
+from ferrograd.nn.fast import STRUCTURE_VERSION as _STRUCTURE_VERSION
 from ferrograd.nn.parameter import Parameter
 
 
@@ -35,11 +36,13 @@ class Module:
     # ---- registration ----------------------------------------------------------------
 
     def _check_init(self) -> None:
+        _STRUCTURE_VERSION[0] += 1  # every registration passes here
         if "_parameters" not in self.__dict__:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() in __init__ before assigning attributes")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _STRUCTURE_VERSION[0] += 1  # any change may invalidate a Sequential's fast plan
         if isinstance(value, Parameter):
             self._check_init()
             self._remove_from(name, "_buffers", "_modules")
@@ -77,6 +80,7 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
+        _STRUCTURE_VERSION[0] += 1
         for reg in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(reg, {}):
                 del self.__dict__[reg][name]
@@ -178,6 +182,7 @@ class Module:
             raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
+        _STRUCTURE_VERSION[0] += 1
         return self
 
     def eval(self) -> "Module":

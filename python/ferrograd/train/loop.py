@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 import numpy as np
 
+from ferrograd._core import Tensor
 from ferrograd.grad_mode import no_grad
 from ferrograd.nn import functional as F
 from ferrograd.train.early_stopping import EarlyStopping
@@ -70,6 +71,18 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable = F.cross_entropy) 
     return {"loss": loss_sum / total, "acc": correct / total}
 
 
+def _fast_plan(model: Any, loss_fn: Callable) -> Any:
+    """The model's one-call plan when ``fit`` may use it: a built-in-layers ``Sequential``
+    trained with the default cross-entropy (see ``nn.fast``); else None."""
+    from ferrograd.nn import Sequential
+
+    if loss_fn is not F.cross_entropy or not isinstance(model, Sequential):
+        return None
+    if type(model).forward is not Sequential.forward or "forward" in model.__dict__:
+        return None
+    return model._fast_plan()
+
+
 def _bar(total: int, desc: str, enabled: bool):  # type: ignore[no-untyped-def]
     if not enabled:
         return None
@@ -121,10 +134,16 @@ def fit(model: Any, optimizer: Any, train_loader: Iterable, epochs: int, val_loa
         total, loss_sum, correct = 0, 0.0, 0
         n_batches = len(train_loader) if hasattr(train_loader, "__len__") else 0  # type: ignore[arg-type]
         bar = _bar(n_batches, f"epoch {epoch}/{epochs}", progress)
+        plan = _fast_plan(model, loss_fn)
         for step, (x, y) in enumerate(train_loader):
-            out = model(x)
-            loss = loss_fn(out, y)
-            value = float(loss.item())
+            fast = plan is not None and isinstance(x, Tensor) and isinstance(y, np.ndarray) and y.dtype.kind in "iu"
+            if fast:
+                # Forward, loss and accuracy in one call into Rust (same ops, same results).
+                loss, value, n_correct = plan.forward_loss(x, y.reshape(-1).tolist())
+            else:
+                out = model(x)
+                loss = loss_fn(out, y)
+                value = float(loss.item())
             if not math.isfinite(value):
                 if bar is not None:
                     bar.close()
@@ -138,7 +157,7 @@ def fit(model: Any, optimizer: Any, train_loader: Iterable, epochs: int, val_loa
             n = len(y)
             total += n
             loss_sum += value * n
-            correct += _accuracy_count(out, y)
+            correct += n_correct if fast else _accuracy_count(out, y)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_sum / total:.4f}")

@@ -8,7 +8,7 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use rayon::prelude::*;
 
 fn map_slice(src: &[f32], f: impl Fn(f32) -> f32 + Sync + Send) -> Vec<f32> {
-    let mut out = vec![0.0f32; src.len()];
+    let mut out = crate::tensor::pool::take(src.len());
     if src.len() >= PAR_THRESHOLD {
         out.par_chunks_mut(PAR_CHUNK).zip(src.par_chunks(PAR_CHUNK)).for_each(|(o, s)| {
             for (o, s) in o.iter_mut().zip(s) {
@@ -131,7 +131,7 @@ where
     let same = la.shape == out_shape && lb.shape == out_shape;
     if same && la.is_contiguous() && lb.is_contiguous() {
         let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
-        let mut out = vec![0.0f32; n];
+        let mut out = crate::tensor::pool::take(n);
         if n >= PAR_THRESHOLD {
             out.par_chunks_mut(PAR_CHUNK)
                 .zip(sa.par_chunks(PAR_CHUNK).zip(sb.par_chunks(PAR_CHUNK)))
@@ -190,7 +190,7 @@ where
     } else {
         return None;
     };
-    let mut out = vec![0.0f32; n];
+    let mut out = crate::tensor::pool::take(n);
     let body = |o: &mut [f32], m: &[f32]| {
         for (oc, mc) in o.chunks_mut(cols).zip(m.chunks(cols)) {
             if row_is_b {

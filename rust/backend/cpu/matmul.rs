@@ -21,6 +21,12 @@ pub fn matmul_into(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n:
     matmul_into_par(dst, a, b, m, k, n, flops > 2e6, false);
 }
 
+/// `matmul_into`, adding into dst when `accumulate`.
+pub fn matmul_into_acc(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, accumulate: bool) {
+    let flops = 2.0 * m as f64 * n as f64 * k as f64;
+    matmul_into_par(dst, a, b, m, k, n, flops > 2e6, accumulate);
+}
+
 /// `matmul_into` with the threading chosen by the caller (false inside an already parallel
 /// loop), and `accumulate` adding the product into dst instead of overwriting it.
 #[allow(clippy::too_many_arguments)]
@@ -41,8 +47,15 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     check(&a, m, k);
     check(&b, k, n);
     let threads = rayon::current_num_threads();
-    if parallel && threads > 1 && std::env::var("FG_GEMM_MODE").as_deref() == Ok("split") {
-        split_columns(dst, a, b, m, k, n, threads, accumulate);
+    // gemm's own rayon split scales poorly on two cores (about 1.05× one core at 1024³); one
+    // single-threaded gemm per thread on its own block of the output scales almost linearly.
+    // FG_GEMM_MODE=gemm restores gemm's own threading (for comparisons).
+    if parallel && threads > 1 && !gemm_own_threads() {
+        if n >= m {
+            split_columns(dst, a, b, m, k, n, threads, accumulate);
+        } else {
+            split_rows(dst, a, b, m, k, n, threads, accumulate);
+        }
         return;
     }
     let par = if parallel { Parallelism::Rayon(threads) } else { Parallelism::None };
@@ -73,11 +86,16 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     }
 }
 
+fn gemm_own_threads() -> bool {
+    static MODE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| std::env::var_os("FG_GEMM_MODE").is_some_and(|v| v == "gemm"))
+}
+
 /// Splits the output's columns into one block per thread and runs single-threaded gemms side by
 /// side: each thread then streams its own share of b and writes its own columns of dst.
 #[allow(clippy::too_many_arguments)]
 fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
-    let block = n.div_ceil(threads).div_ceil(16) * 16;
+    let block = n.div_ceil(threads).div_ceil(8) * 8;
     let dst_ptr = SendPtr(dst.as_mut_ptr());
     (0..n.div_ceil(block)).into_par_iter().for_each(|j| {
         let c0 = j * block;
@@ -89,6 +107,25 @@ fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: u
             gemm(m, w, k, p.0.add(c0), 1, n as isize, accumulate,
                  a.data.as_ptr().add(a.offset), a.cs as isize, a.rs as isize,
                  b.data.as_ptr().add(b.offset + c0 * b.cs), b.cs as isize, b.rs as isize,
+                 if accumulate { 1.0 } else { 0.0 }, 1.0, false, false, false, Parallelism::None);
+        }
+    });
+}
+
+/// As `split_columns`, over blocks of rows (each thread reads its own rows of a, all of b).
+#[allow(clippy::too_many_arguments)]
+fn split_rows(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
+    let block = m.div_ceil(threads).div_ceil(8) * 8;
+    let dst_ptr = SendPtr(dst.as_mut_ptr());
+    (0..m.div_ceil(block)).into_par_iter().for_each(|j| {
+        let r0 = j * block;
+        let h = block.min(m - r0);
+        let p = dst_ptr;
+        // SAFETY: blocks cover disjoint row ranges of dst; operands bounds-checked by the caller.
+        unsafe {
+            gemm(h, n, k, p.0.add(r0 * n), 1, n as isize, accumulate,
+                 a.data.as_ptr().add(a.offset + r0 * a.rs), a.cs as isize, a.rs as isize,
+                 b.data.as_ptr().add(b.offset), b.cs as isize, b.rs as isize,
                  if accumulate { 1.0 } else { 0.0 }, 1.0, false, false, false, Parallelism::None);
         }
     });
@@ -116,5 +153,35 @@ mod tests {
         // b transposed through its strides: b^T = [[5,7],[6,8]]
         matmul_into(&mut c, ar, MatRef { data: &b, offset: 0, rs: 1, cs: 2 }, 2, 2, 2);
         assert_eq!(c, [17.0, 23.0, 39.0, 53.0]);
+    }
+
+    fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut c = vec![0.0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] as f64 * b[p * n + j] as f64).sum::<f64>() as f32;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn threaded_splits_match_naive() {
+        // Tall (row split), wide (column split), odd sizes, overwrite and accumulate.
+        for &(m, k, n) in &[(301usize, 67usize, 45usize), (37, 91, 333), (130, 200, 130)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
+            let want = naive(&a, &b, m, k, n);
+            let (ar, br) = (MatRef { data: &a, offset: 0, rs: k, cs: 1 }, MatRef { data: &b, offset: 0, rs: n, cs: 1 });
+            let mut c = vec![f32::NAN; m * n];
+            matmul_into_par(&mut c, ar, br, m, k, n, true, false);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
+            }
+            matmul_into_par(&mut c, ar, br, m, k, n, true, true);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - 2.0 * y).abs() < 2e-3 * (1.0 + y.abs()));
+            }
+        }
     }
 }

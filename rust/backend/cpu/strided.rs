@@ -37,7 +37,9 @@ pub fn view_mut<'a>(data: &'a mut [f32], layout: &Layout) -> ArrayViewMutD<'a, f
 pub fn gather(data: &[f32], layout: &Layout) -> Vec<f32> {
     let n = layout.numel();
     if layout.is_contiguous() {
-        return data[layout.offset..layout.offset + n].to_vec();
+        let mut out = crate::tensor::pool::take(n);
+        out.copy_from_slice(&data[layout.offset..layout.offset + n]);
+        return out;
     }
     if layout.ndim() == 2 {
         // The common non-contiguous case (a transposed matrix): a blocked transpose keeps
@@ -50,7 +52,7 @@ pub fn gather(data: &[f32], layout: &Layout) -> Vec<f32> {
 fn gather_2d(data: &[f32], l: &Layout) -> Vec<f32> {
     let (rows, cols) = (l.shape[0], l.shape[1]);
     let (rs, cs) = (l.strides[0], l.strides[1]);
-    let mut out = vec![0.0f32; rows * cols];
+    let mut out = crate::tensor::pool::take(rows * cols);
     const B: usize = 32;
     for r0 in (0..rows).step_by(B) {
         for c0 in (0..cols).step_by(B) {
