@@ -204,13 +204,20 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def side_by_side(runs: dict, repeats: int, warm: int) -> dict:
-    """{lib: fn(n_batches|None)} → {lib: [seconds per full run]}, alternating libraries."""
+def side_by_side(runs: dict, repeats: int, warm: int, pause: float = 0.0) -> dict:
+    """{lib: fn(n_batches|None)} → {lib: [seconds per full run]}, alternating libraries.
+
+    ``pause`` seconds of sleep before each timed run let the previous library's worker threads
+    go idle: OpenBLAS and OpenMP threads spin for a while after a call and would otherwise
+    take the cores from the next library's threads (which makes call-by-call GEMM comparisons
+    halve whichever library comes second)."""
     for fn in runs.values():
         fn(warm)
     times: dict = {k: [] for k in runs}
     for _ in range(repeats):
         for k, fn in runs.items():
+            if pause:
+                time.sleep(pause)
             times[k].append(_timed(fn))
     return times
 
@@ -253,7 +260,7 @@ def bench_gemm(repeats: int, use_torch: bool) -> list:
         b = rng.standard_normal((k, n), dtype=np.float32)
         ta, tb = fg.tensor(a), fg.tensor(b)
         np.testing.assert_allclose((ta @ tb).numpy(), a @ b, rtol=1e-3, atol=1e-2)
-        inner = max(1, int(2e9 / (2 * m * k * n)))  # ~1 GFLOP... per timed sample
+        inner = max(5, int(2e10 / (2 * m * k * n)))  # a block of calls (≥ 5, ~10 GFLOP) per timed sample
         runs = {"ferrograd": lambda _=None: [ta @ tb for _ in range(inner)],
                 "numpy": lambda _=None: [a @ b for _ in range(inner)]}
         if use_torch:
@@ -261,7 +268,7 @@ def bench_gemm(repeats: int, use_torch: bool) -> list:
 
             xa, xb = torch.from_numpy(a), torch.from_numpy(b)
             runs["torch"] = lambda _=None: [xa @ xb for _ in range(inner)]
-        t = side_by_side(runs, repeats * 5, warm=1)
+        t = side_by_side(runs, repeats * 3, warm=1, pause=0.2)
         flops = 2.0 * m * k * n * inner
         rows.append({"shape": f"{m}×{k}×{n}", "unit": "GFLOP/s"}
                     | {lib: flops / float(np.median(v)) / 1e9 for lib, v in t.items()})
