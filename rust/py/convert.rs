@@ -26,7 +26,7 @@ pub fn array_to_tensor(py: Python<'_>, obj: &Bound<'_, PyAny>, op: &str) -> PyRe
         }
     };
     let arr: PyReadonlyArrayDyn<'_, f32> = arr.extract().map_err(|_| {
-        PyTypeError::new_err(format!("{op}: could not convert {} to a float32 array", obj.get_type().name().unwrap()))
+        PyTypeError::new_err(format!("{op}: could not convert {} to a float32 array", type_name(obj)))
     })?;
     let shape = arr.shape().to_vec();
     let data = match arr.as_slice() {
@@ -34,6 +34,12 @@ pub fn array_to_tensor(py: Python<'_>, obj: &Bound<'_, PyAny>, op: &str) -> PyRe
         Err(_) => arr.as_array().iter().copied().collect(),
     };
     Tensor::from_vec(data, &shape).map_err(super::errors::to_py)
+}
+
+/// The Python type name of `obj` for error messages ("?" if even that lookup fails: an error
+/// message must never be the thing that panics).
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
 }
 
 /// A tensor operand: a Tensor as is, a Python number as a 0-d tensor, anything else converted.
@@ -65,7 +71,7 @@ pub fn dims(obj: Option<&Bound<'_, PyAny>>, op: &str) -> PyResult<Option<Vec<isi
         for item in seq.try_iter()? {
             let item = item?;
             out.push(item.extract::<isize>().map_err(|_| {
-                PyTypeError::new_err(format!("{op}: dims must be ints, got {}", item.get_type().name().unwrap()))
+                PyTypeError::new_err(format!("{op}: dims must be ints, got {}", type_name(&item)))
             })?);
         }
         return Ok(Some(out));
@@ -82,7 +88,7 @@ pub fn one_dim(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<isize> {
         return Err(PyTypeError::new_err(format!("{op}: dim must be an int, got bool")));
     }
     obj.extract::<isize>()
-        .map_err(|_| PyTypeError::new_err(format!("{op}: dim must be an int, got {}", obj.get_type().name().unwrap())))
+        .map_err(|_| PyTypeError::new_err(format!("{op}: dim must be an int, got {}", type_name(obj))))
 }
 
 /// The most elements one tensor may hold: its bytes must fit an `isize` (Rust's limit for
@@ -146,7 +152,7 @@ pub fn shape_args(args: &Bound<'_, PyTuple>, op: &str) -> PyResult<Vec<isize>> {
             if item.is_instance_of::<PyInt>() {
                 PyValueError::new_err(format!("{op}: shape entry {item} is out of range"))
             } else {
-                PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", item.get_type().name().unwrap()))
+                PyTypeError::new_err(format!("{op}: shape entries must be ints, got {}", type_name(&item)))
             }
         })?);
     }

@@ -16,7 +16,7 @@ pub(super) fn tensor_list(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Ten
         let item = item?;
         let t = item
             .cast::<PyTensor>()
-            .map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors, found {}", item.get_type().name().unwrap())))?;
+            .map_err(|_| PyTypeError::new_err(format!("{op}: expected a sequence of tensors, found {}", super::convert::type_name(&item))))?;
         out.push(t.get().t.clone());
     }
     Ok(out)
@@ -87,7 +87,7 @@ fn linspace(start: f64, end: f64, steps: usize) -> PyResult<PyTensor> {
         1 => vec![start as f32],
         _ => (0..steps).map(|i| (start + (end - start) * i as f64 / (steps - 1) as f64) as f32).collect(),
     };
-    Ok(wrap(Tensor::from_vec(v, &[steps]).expect("sizes agree")))
+    Tensor::from_vec(v, &[steps]).map(wrap).map_err(to_py)
 }
 
 #[pyfunction]
@@ -97,7 +97,7 @@ fn eye(n: usize, m: usize) -> PyResult<PyTensor> {
     for i in 0..n.min(m) {
         v[i * m + i] = 1.0;
     }
-    Ok(wrap(Tensor::from_vec(v, &[n, m]).expect("sizes agree")))
+    Tensor::from_vec(v, &[n, m]).map(wrap).map_err(to_py)
 }
 
 /// Copies a numpy array (any numeric dtype) into a tensor.

@@ -114,7 +114,7 @@ fn save_safetensors(py: Python<'_>, tensors: &Bound<'_, PyDict>, path: std::path
         let name: String = k.extract().map_err(|_| PyTypeError::new_err("save: keys must be strings"))?;
         let t = v
             .cast::<PyTensor>()
-            .map_err(|_| PyTypeError::new_err(format!("save: value for {name:?} is a {}, not a Tensor", v.get_type().name().unwrap())))?;
+            .map_err(|_| PyTypeError::new_err(format!("save: value for {name:?} is a {}, not a Tensor", super::convert::type_name(&v))))?;
         items.push((name, t.get().t.clone()));
     }
     run(py, usize::MAX, move || crate::io::save(&items, metadata, &path))

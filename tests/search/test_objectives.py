@@ -196,8 +196,6 @@ def test_mlp_objective_passes_the_data_root_to_the_loader(engine, monkeypatch):
 
 
 def test_mlp_objective_on_the_real_engine():
-    for module in ("ferrograd.nn", "ferrograd.optim", "ferrograd.datasets"):
-        pytest.importorskip(module, reason="needs the ferrograd engine (not in this worktree yet)")
     _DATA.clear()
     study = Study(mlp_space(), seed=0)
     study.optimize(MLPObjective("digits", epochs=2), n_trials=2)
