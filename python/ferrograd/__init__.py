@@ -31,6 +31,7 @@ from ferrograd.creation import (
     zeros,
     zeros_like,
 )
+from ferrograd.device import devices, get_default_device, is_available, set_default_device, synchronize, empty_cache
 from ferrograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from ferrograd.functions import (
     abs,
@@ -75,5 +76,6 @@ __all__ = [
     "set_grad_enabled", "abs", "argmax", "argmin", "cat", "clamp", "exp", "flatten", "log",
     "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "permute", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh", "transpose",
-    "unsqueeze", "var", "where", "nn", "optim", "float32", "save", "load",
+    "unsqueeze", "var", "where", "nn", "optim", "float32", "save", "load", "devices",
+    "get_default_device", "is_available", "set_default_device", "synchronize", "empty_cache",
 ]

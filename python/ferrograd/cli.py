@@ -69,7 +69,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", choices=["cpu", "wgpu"], help="where to train (wgpu: the GPU backend)")
     p.add_argument("--checkpoint", default=None, help="save the trained weights here (safetensors)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

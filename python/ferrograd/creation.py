@@ -13,6 +13,7 @@ import numpy as np
 
 from ferrograd import _core
 from ferrograd._core import Tensor
+from ferrograd.device import get_default_device
 
 Size = Union[int, Sequence[int]]
 
@@ -34,7 +35,9 @@ def _shape(size: tuple, op: str) -> list:
 
 
 def _finish(t: Tensor, requires_grad: bool, device: Optional[str], op: str) -> Tensor:
-    if device is not None:
+    if device is None:
+        device = get_default_device()
+    if device != "cpu" or t.device != "cpu":
         t = t.to(device)
     if requires_grad:
         t.requires_grad_(True)

@@ -34,7 +34,7 @@ pub fn backward(root: &Tensor, grad: Option<&Tensor>, retain_graph: bool) -> Res
                     root.shape()
                 )));
             }
-            Tensor::full(root.shape(), 1.0)
+            Tensor::full_on(root.shape(), 1.0, root.device())?
         }
     };
     let _ng = NoGradGuard::new();

@@ -1,7 +1,10 @@
-//! Kernels, per device. Ops in `ops/` call the device-neutral functions here; each matches on
-//! the storage's device and calls that device's kernel. Only `cpu` exists today.
+//! Kernels, per device. Ops in `ops/` call the device-neutral functions here; each looks at
+//! its operands' device and calls that device's kernel: `cpu` (ndarray, rayon, gemm) or
+//! `wgpu` (WGSL compute shaders). An operand on the GPU sends the call to the GPU; CPU 0-d
+//! constants that ops mix in (`Tensor::scalar`) are uploaded there.
 
 pub mod cpu;
+pub mod wgpu;
 
 /// Elementwise functions of one tensor (the GPU backend will map each to a WGSL kernel).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,7 +77,12 @@ pub enum ReduceOp {
 // ---- Device-neutral entry points used by `ops/`. Each reads the operands' storage and runs
 // ---- the kernel of their device. All operands of one call are on one device (ops check).
 
-use crate::tensor::{Layout, Storage, Tensor};
+use crate::error::Result;
+use crate::tensor::{Device, Layout, Storage, Tensor};
+
+fn on_gpu(ts: &[&Tensor]) -> bool {
+    ts.iter().any(|t| t.device() == Device::Wgpu)
+}
 
 /// Runs `f` on both operands' CPU data, taking one read lock when they share storage (a second
 /// read lock on the same RwLock from one thread can deadlock behind a waiting writer).
@@ -88,50 +96,65 @@ fn with2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
     }
 }
 
-fn new_tensor(data: Vec<f32>, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(data, shape).expect("kernel output matches its shape")
+fn new_tensor(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
+    Tensor::from_vec(data, shape)
 }
 
-pub fn unary(x: &Tensor, op: UnaryOp) -> Tensor {
+pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     match x.storage() {
         Storage::Cpu(_) => new_tensor(cpu::elementwise::unary(&x.storage().read(), x.layout(), op), x.shape()),
+        Storage::Gpu(_) => wgpu::elementwise::unary(x, op),
     }
 }
 
-pub fn binary(a: &Tensor, b: &Tensor, out_shape: &[usize], op: BinaryOp) -> Tensor {
-    match (a.storage(), b.storage()) {
-        (Storage::Cpu(_), Storage::Cpu(_)) => {
-            let out = with2(a, b, |da, db| cpu::elementwise::binary(da, a.layout(), db, b.layout(), out_shape, op));
-            new_tensor(out, out_shape)
-        }
+pub fn binary(a: &Tensor, b: &Tensor, out_shape: &[usize], op: BinaryOp) -> Result<Tensor> {
+    if on_gpu(&[a, b]) {
+        return wgpu::elementwise::binary(a, b, out_shape, op);
     }
+    let out = with2(a, b, |da, db| cpu::elementwise::binary(da, a.layout(), db, b.layout(), out_shape, op));
+    new_tensor(out, out_shape)
 }
 
-pub fn where_(c: &Tensor, a: &Tensor, b: &Tensor, out_shape: &[usize]) -> Tensor {
+pub fn where_(c: &Tensor, a: &Tensor, b: &Tensor, out_shape: &[usize]) -> Result<Tensor> {
+    if on_gpu(&[c, a, b]) {
+        return wgpu::elementwise::where_(c, a, b, out_shape);
+    }
     let (dc, da, db) = (c.to_vec(), a.to_vec(), b.to_vec());
     let (lc, la, lb) = (Layout::contiguous(c.shape()), Layout::contiguous(a.shape()), Layout::contiguous(b.shape()));
     new_tensor(cpu::elementwise::where_(&dc, &lc, &da, &la, &db, &lb, out_shape), out_shape)
 }
 
 /// Reduces `dims` (sorted, unique); the result has the kept dims.
-pub fn reduce(x: &Tensor, dims: &[usize], op: ReduceOp) -> Tensor {
+pub fn reduce(x: &Tensor, dims: &[usize], op: ReduceOp) -> Result<Tensor> {
+    if on_gpu(&[x]) {
+        return wgpu::reduce::reduce(x, dims, op);
+    }
     let kept: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).map(|d| x.shape()[d]).collect();
     new_tensor(cpu::reduce::reduce(&x.storage().read(), x.layout(), dims, op), &kept)
 }
 
-pub fn arg_extreme(x: &Tensor, dim: usize, largest: bool) -> Tensor {
+pub fn arg_extreme(x: &Tensor, dim: usize, largest: bool) -> Result<Tensor> {
+    if on_gpu(&[x]) {
+        return wgpu::reduce::arg_extreme(x, dim, largest);
+    }
     let mut kept = x.shape().to_vec();
     kept.remove(dim);
     new_tensor(cpu::reduce::arg_extreme(&x.storage().read(), x.layout(), dim, largest), &kept)
 }
 
 /// A row-major copy of `x` (its layout becomes contiguous).
-pub fn contiguous(x: &Tensor) -> Tensor {
+pub fn contiguous(x: &Tensor) -> Result<Tensor> {
+    if on_gpu(&[x]) {
+        return wgpu::elementwise::contiguous(x);
+    }
     new_tensor(x.to_vec(), x.shape())
 }
 
 /// Batched matmul over already-broadcast batch shapes: a is (batch.., m, k), b (batch.., k, n).
-pub fn matmul(a: &Tensor, b: &Tensor, batch: &[usize], m: usize, k: usize, n: usize) -> Tensor {
+pub fn matmul(a: &Tensor, b: &Tensor, batch: &[usize], m: usize, k: usize, n: usize) -> Result<Tensor> {
+    if on_gpu(&[a, b]) {
+        return wgpu::matmul::matmul(a, b, batch, m, k, n);
+    }
     let (la, lb) = (a.layout(), b.layout());
     let nb: usize = batch.iter().product();
     // Every element is overwritten by the product: a pooled buffer needs no zero fill.
@@ -143,7 +166,10 @@ pub fn matmul(a: &Tensor, b: &Tensor, batch: &[usize], m: usize, k: usize, n: us
 }
 
 /// x (rows, in) · wᵀ (w is (out, in)) + b, into a new tensor of `out_shape` (rows·out elements).
-pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>, out_shape: &[usize]) -> Tensor {
+pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>, out_shape: &[usize]) -> Result<Tensor> {
+    if on_gpu(&[x, w]) {
+        return wgpu::matmul::linear(x, w, b, out_shape);
+    }
     let (rows, in_f, out_f) = (x.shape()[0], x.shape()[1], w.shape()[0]);
     let mut out = crate::tensor::pool::take(rows * out_f);
     // The output starts as the bias rows and the GEMM accumulates into it: no separate pass.
@@ -193,7 +219,18 @@ fn matmul_batches(da: &[f32], la: &Layout, db: &[f32], lb: &Layout, out: &mut [f
 }
 
 /// Concatenation along `dim` of tensors whose other dims agree.
-pub fn cat(xs: &[Tensor], dim: usize, out_shape: &[usize]) -> Tensor {
+pub fn cat(xs: &[Tensor], dim: usize, out_shape: &[usize]) -> Result<Tensor> {
+    if xs.iter().any(|x| x.device() == Device::Wgpu) {
+        let y = wgpu::elementwise::full(out_shape, 0.0)?;
+        let full = Layout::contiguous(out_shape);
+        let mut start = 0;
+        for x in xs {
+            let len = x.shape()[dim];
+            wgpu::elementwise::assign(x, wgpu::buf(&y), &full.narrow(dim, start, len, 1))?;
+            start += len;
+        }
+        return Ok(y);
+    }
     let mut out = vec![0.0f32; out_shape.iter().product()];
     let full = Layout::contiguous(out_shape);
     let mut start = 0;
@@ -207,29 +244,60 @@ pub fn cat(xs: &[Tensor], dim: usize, out_shape: &[usize]) -> Tensor {
 
 /// Zeros of `shape` with `src` written into the view `at` (a narrow/select of that shape):
 /// the gradient of a view op.
-pub fn embed(src: &Tensor, shape: &[usize], at: &Layout) -> Tensor {
+pub fn embed(src: &Tensor, shape: &[usize], at: &Layout) -> Result<Tensor> {
+    if on_gpu(&[src]) {
+        let y = wgpu::elementwise::full(shape, 0.0)?;
+        wgpu::elementwise::assign(src, wgpu::buf(&y), at)?;
+        return Ok(y);
+    }
     let mut out = vec![0.0f32; shape.iter().product()];
     cpu::strided::scatter(&mut out, at, &src.to_vec());
     new_tensor(out, shape)
 }
 
-pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Tensor {
+pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Result<Tensor> {
     let row_len: usize = x.shape()[1..].iter().product();
+    if on_gpu(&[x]) {
+        // One row copy per index, recorded into the same batch (no host round trip).
+        let mut shape = x.shape().to_vec();
+        shape[0] = idx.len();
+        let xd = wgpu::dense(x)?;
+        let y = wgpu::queue::alloc(idx.len() * row_len)?;
+        for (r, &i) in idx.iter().enumerate() {
+            wgpu::queue::copy(wgpu::buf(&xd), i * row_len, &y.buf, r * row_len, row_len)?;
+        }
+        return Ok(wgpu::tensor(y, &shape));
+    }
     let xc = x.to_vec();
     let mut shape = x.shape().to_vec();
     shape[0] = idx.len();
     new_tensor(cpu::index::gather_rows(&xc, row_len, idx), &shape)
 }
 
-pub fn scatter_add_rows(rows: &Tensor, idx: &[usize], shape: &[usize]) -> Tensor {
+pub fn scatter_add_rows(rows: &Tensor, idx: &[usize], shape: &[usize]) -> Result<Tensor> {
     let row_len: usize = shape[1..].iter().product();
+    if on_gpu(&[rows]) {
+        // Rows that repeat must add up: accumulate one row view at a time with the add kernel.
+        let y = wgpu::elementwise::full(shape, 0.0)?;
+        let full = Layout::contiguous(shape);
+        for (r, &i) in idx.iter().enumerate() {
+            let dst = y.view_with(full.select(0, i), None);
+            let src = rows.view_with(rows.layout().select(0, r), None);
+            let sum = wgpu::elementwise::binary(&dst, &src, dst.shape(), BinaryOp::Add)?;
+            wgpu::elementwise::assign(&sum, wgpu::buf(&y), &full.select(0, i))?;
+        }
+        return Ok(y);
+    }
     let mut out = vec![0.0f32; shape.iter().product()];
     cpu::index::scatter_add_rows(&mut out, row_len, idx, &rows.to_vec());
     new_tensor(out, shape)
 }
 
 /// Softmax (or log-softmax) over the last dim.
-pub fn softmax_last(x: &Tensor, log: bool) -> Tensor {
+pub fn softmax_last(x: &Tensor, log: bool) -> Result<Tensor> {
+    if on_gpu(&[x]) {
+        return wgpu::softmax::softmax_last(x, log);
+    }
     let cols = *x.shape().last().unwrap_or(&1);
     let xc = x.to_vec();
     let out = if log { cpu::softmax::log_softmax_rows(&xc, cols) } else { cpu::softmax::softmax_rows(&xc, cols) };
@@ -237,49 +305,84 @@ pub fn softmax_last(x: &Tensor, log: bool) -> Tensor {
 }
 
 /// Per-row cross-entropy (N) and softmax probabilities (N, C) of logits (N, C).
-pub fn cross_entropy(logits: &Tensor, targets: &[Option<usize>], eps: f32) -> (Tensor, Tensor) {
+pub fn cross_entropy(logits: &Tensor, targets: &[Option<usize>], eps: f32) -> Result<(Tensor, Tensor)> {
+    if on_gpu(&[logits]) {
+        return wgpu::softmax::cross_entropy(logits, targets, eps);
+    }
     let cols = logits.shape()[1];
     let (loss, probs) = cpu::softmax::cross_entropy_rows(&logits.to_vec(), cols, targets, eps);
-    (new_tensor(loss, &[targets.len()]), new_tensor(probs, logits.shape()))
+    Ok((new_tensor(loss, &[targets.len()])?, new_tensor(probs, logits.shape())?))
 }
 
 pub use cpu::conv::ConvGeom;
 pub use cpu::pool::PoolGeom;
 
-pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, g: &ConvGeom) -> Tensor {
+pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, g: &ConvGeom) -> Result<Tensor> {
+    if on_gpu(&[x, w]) {
+        return wgpu::conv::forward(x, w, b, g);
+    }
     let (xc, wc) = (x.to_vec(), w.to_vec());
     let bc = b.map(|b| b.to_vec());
     new_tensor(cpu::conv::forward(&xc, &wc, bc.as_deref(), g), &[g.n, g.o, g.oh, g.ow])
 }
 
-pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, g: &ConvGeom) -> Tensor {
+pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, g: &ConvGeom) -> Result<Tensor> {
+    if on_gpu(&[dy, w]) {
+        return wgpu::conv::backward_input(dy, w, g);
+    }
     new_tensor(cpu::conv::backward_input(&dy.to_vec(), &w.to_vec(), g), &[g.n, g.c, g.h, g.w])
 }
 
-pub fn conv2d_backward_weight(dy: &Tensor, x: &Tensor, g: &ConvGeom) -> Tensor {
+pub fn conv2d_backward_weight(dy: &Tensor, x: &Tensor, g: &ConvGeom) -> Result<Tensor> {
+    if on_gpu(&[dy, x]) {
+        return wgpu::conv::backward_weight(dy, x, g);
+    }
     new_tensor(cpu::conv::backward_weight(&dy.to_vec(), &x.to_vec(), g), &[g.o, g.c, g.kh, g.kw])
 }
 
+/// Where max pooling's winners are (flat index in their plane), kept on the device that pooled.
+pub enum PoolIndex {
+    Cpu(Vec<u32>),
+    /// u32 bit patterns in an f32 tensor of the output's shape.
+    Gpu(Tensor),
+}
+
 /// Max pooling: the pooled tensor and, per output, the winner's flat index in its plane.
-pub fn max_pool2d(x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> (Tensor, Vec<u32>) {
+pub fn max_pool2d(x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tensor, PoolIndex)> {
+    if on_gpu(&[x]) {
+        let (y, idx) = wgpu::pool::max_forward(x, g, out_shape)?;
+        return Ok((y, PoolIndex::Gpu(idx)));
+    }
     let (y, idx) = cpu::pool::max_forward(&x.to_vec(), g);
-    (new_tensor(y, out_shape), idx)
+    Ok((new_tensor(y, out_shape)?, PoolIndex::Cpu(idx)))
 }
 
-pub fn max_pool2d_backward(dy: &Tensor, idx: &[u32], g: &PoolGeom, in_shape: &[usize]) -> Tensor {
-    new_tensor(cpu::pool::max_backward(&dy.to_vec(), idx, g), in_shape)
+pub fn max_pool2d_backward(dy: &Tensor, idx: &PoolIndex, g: &PoolGeom, in_shape: &[usize]) -> Result<Tensor> {
+    match idx {
+        PoolIndex::Gpu(i) => wgpu::pool::max_backward(dy, i, g, in_shape),
+        PoolIndex::Cpu(i) => new_tensor(cpu::pool::max_backward(&dy.try_to_vec()?, i, g), in_shape),
+    }
 }
 
-pub fn avg_pool2d(x: &Tensor, g: &PoolGeom, include_pad: bool, out_shape: &[usize]) -> Tensor {
+pub fn avg_pool2d(x: &Tensor, g: &PoolGeom, include_pad: bool, out_shape: &[usize]) -> Result<Tensor> {
+    if on_gpu(&[x]) {
+        return wgpu::pool::avg_forward(x, g, include_pad, out_shape);
+    }
     new_tensor(cpu::pool::avg_forward(&x.to_vec(), g, include_pad), out_shape)
 }
 
-pub fn avg_pool2d_backward(dy: &Tensor, g: &PoolGeom, include_pad: bool, in_shape: &[usize]) -> Tensor {
+pub fn avg_pool2d_backward(dy: &Tensor, g: &PoolGeom, include_pad: bool, in_shape: &[usize]) -> Result<Tensor> {
+    if on_gpu(&[dy]) {
+        return wgpu::pool::avg_backward(dy, g, include_pad, in_shape);
+    }
     new_tensor(cpu::pool::avg_backward(&dy.to_vec(), g, include_pad), in_shape)
 }
 
 /// A dropout mask: 1/(1−p) where a uniform draw is ≥ p, else 0, from the global generator.
-pub fn dropout_mask(shape: &[usize], p: f32) -> Tensor {
+pub fn dropout_mask(shape: &[usize], p: f32, device: Device) -> Result<Tensor> {
+    if device == Device::Wgpu {
+        return wgpu::random::dropout_mask(shape, p);
+    }
     let n: usize = shape.iter().product();
     let mut m = vec![0.0f32; n];
     let keep = 1.0 / (1.0 - p);

@@ -16,8 +16,8 @@ mod fuzz;
 pub fn save(tensors: &[(String, Tensor)], metadata: Option<HashMap<String, String>>, path: &Path) -> Result<()> {
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
         .iter()
-        .map(|(name, t)| (name.clone(), t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
-        .collect();
+        .map(|(name, t)| Ok((name.clone(), t.try_to_vec()?.iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec())))
+        .collect::<Result<_>>()?;
     let mut seen = std::collections::HashSet::new();
     for (name, _, _) in &bytes {
         if !seen.insert(name) {

@@ -149,7 +149,7 @@ pub fn count_correct(logits: &Tensor, classes: &[i64]) -> Result<usize> {
         )));
     }
     let c = logits.shape()[1];
-    let v = logits.to_vec();
+    let v = logits.try_to_vec()?;
     let mut correct = 0;
     for (row, &t) in v.chunks(c.max(1)).zip(classes) {
         let mut best = 0;

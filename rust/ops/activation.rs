@@ -7,7 +7,7 @@ use crate::tensor::Tensor;
 
 impl Tensor {
     pub fn tanh(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Tanh);
+        let out = backend::unary(self, UnaryOp::Tanh)?;
         let o = Saved::new(&out);
         Ok(record("TanhBackward", &[self], out, move |g| {
             // 1 − tanh²
@@ -17,7 +17,7 @@ impl Tensor {
     }
 
     pub fn sigmoid(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Sigmoid);
+        let out = backend::unary(self, UnaryOp::Sigmoid)?;
         let o = Saved::new(&out);
         Ok(record("SigmoidBackward", &[self], out, move |g| {
             // σ(1 − σ)
@@ -37,10 +37,10 @@ impl Tensor {
 
     fn leaky_relu_impl(&self, slope: f32, name: &'static str) -> Result<Tensor> {
         let op = if slope == 0.0 { UnaryOp::Relu } else { UnaryOp::LeakyRelu(slope) };
-        let out = backend::unary(self, op);
+        let out = backend::unary(self, op)?;
         let x = Saved::new(self);
         Ok(record(name, &[self], out, move |g| {
-            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ReluGrad(slope)))?)])
+            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ReluGrad(slope))?)?)])
         }))
     }
 }

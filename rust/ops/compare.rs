@@ -9,7 +9,7 @@ use crate::tensor::{broadcast_shapes, Tensor};
 fn compare(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<Tensor> {
     same_device(op.name(), &[a, b])?;
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
-    Ok(backend::binary(a, b, &shape, op))
+    Ok(backend::binary(a, b, &shape, op)?)
 }
 
 impl Tensor {
@@ -37,7 +37,7 @@ impl Tensor {
         same_device("where", &[cond, a, b])?;
         let s = broadcast_shapes("where", cond.shape(), a.shape())?;
         let shape = broadcast_shapes("where", &s, b.shape())?;
-        let out = backend::where_(cond, a, b, &shape);
+        let out = backend::where_(cond, a, b, &shape)?;
         let c = cond.detach();
         let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
         Ok(record("WhereBackward", &[a, b], out, move |g| {

@@ -54,14 +54,14 @@ impl Tensor {
             n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], kh: ws[2], kw: ws[3],
             sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1, dh: dilation.0, dw: dilation.1, oh, ow,
         };
-        let out = backend::conv2d(self, weight, bias, &g);
+        let out = backend::conv2d(self, weight, bias, &g)?;
         let (x, w) = (Saved::new(self), Saved::new(weight));
         let (rx, rw) = (self.requires_grad_flag(), weight.requires_grad_flag());
         let has_bias = bias.is_some();
         Ok(record("Conv2dBackward", &all, out, move |gy| {
             let gy = gy.contiguous()?;
-            let gx = if rx { Some(backend::conv2d_backward_input(&gy, &w.get()?, &g)) } else { None };
-            let gw = if rw { Some(backend::conv2d_backward_weight(&gy, &x.get()?, &g)) } else { None };
+            let gx = if rx { Some(backend::conv2d_backward_input(&gy, &w.get()?, &g)?) } else { None };
+            let gw = if rw { Some(backend::conv2d_backward_weight(&gy, &x.get()?, &g)?) } else { None };
             let mut grads = vec![gx, gw];
             if has_bias {
                 grads.push(Some(gy.sum_dims(&[0, 2, 3], false)?));

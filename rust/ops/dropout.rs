@@ -18,7 +18,7 @@ impl Tensor {
             return self.mul_scalar(0.0);
         }
         // The mask is a constant of the graph: the gradient is g · mask, through `mul`.
-        let mask = backend::dropout_mask(self.shape(), p);
+        let mask = backend::dropout_mask(self.shape(), p, self.device())?;
         self.mul(&mask)
     }
 }

@@ -9,7 +9,7 @@ use crate::tensor::{broadcast_shapes, Tensor};
 fn forward_binary(a: &Tensor, b: &Tensor, op: BinaryOp) -> Result<(Tensor, Vec<usize>)> {
     same_device(op.name(), &[a, b])?;
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
-    Ok((backend::binary(a, b, &shape, op), shape))
+    Ok((backend::binary(a, b, &shape, op)?, shape))
 }
 
 impl Tensor {
@@ -105,22 +105,22 @@ impl Tensor {
     }
 
     pub fn neg(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Neg);
+        let out = backend::unary(self, UnaryOp::Neg)?;
         Ok(record("NegBackward", &[self], out, |g| Ok(vec![Some(g.neg()?)])))
     }
 
     pub fn add_scalar(&self, c: f32) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::AddScalar(c));
+        let out = backend::unary(self, UnaryOp::AddScalar(c))?;
         Ok(record("AddBackward", &[self], out, |g| Ok(vec![Some(g.clone())])))
     }
 
     pub fn mul_scalar(&self, c: f32) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::MulScalar(c));
+        let out = backend::unary(self, UnaryOp::MulScalar(c))?;
         Ok(record("MulBackward", &[self], out, move |g| Ok(vec![Some(g.mul_scalar(c)?)])))
     }
 
     pub fn pow_scalar(&self, e: f32) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::PowScalar(e));
+        let out = backend::unary(self, UnaryOp::PowScalar(e))?;
         let x = Saved::new(self);
         Ok(record("PowBackward", &[self], out, move |g| {
             if e == 0.0 {
@@ -132,28 +132,28 @@ impl Tensor {
     }
 
     pub fn exp(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Exp);
+        let out = backend::unary(self, UnaryOp::Exp)?;
         let o = Saved::new(&out);
         Ok(record("ExpBackward", &[self], out, move |g| Ok(vec![Some(g.mul(&o.get()?)?)])))
     }
 
     pub fn log(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Log);
+        let out = backend::unary(self, UnaryOp::Log)?;
         let x = Saved::new(self);
         Ok(record("LogBackward", &[self], out, move |g| Ok(vec![Some(g.div(&x.get()?)?)])))
     }
 
     pub fn sqrt(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Sqrt);
+        let out = backend::unary(self, UnaryOp::Sqrt)?;
         let o = Saved::new(&out);
         Ok(record("SqrtBackward", &[self], out, move |g| Ok(vec![Some(g.div(&o.get()?.mul_scalar(2.0)?)?)])))
     }
 
     pub fn abs(&self) -> Result<Tensor> {
-        let out = backend::unary(self, UnaryOp::Abs);
+        let out = backend::unary(self, UnaryOp::Abs)?;
         let x = Saved::new(self);
         Ok(record("AbsBackward", &[self], out, move |g| {
-            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::Sign))?)])
+            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::Sign)?)?)])
         }))
     }
 
@@ -163,10 +163,10 @@ impl Tensor {
             return Err(Error::Value("clamp: at least one of min and max must be given".into()));
         }
         let (lo, hi) = (min.unwrap_or(f32::NEG_INFINITY), max.unwrap_or(f32::INFINITY));
-        let out = backend::unary(self, UnaryOp::Clamp(lo, hi));
+        let out = backend::unary(self, UnaryOp::Clamp(lo, hi))?;
         let x = Saved::new(self);
         Ok(record("ClampBackward", &[self], out, move |g| {
-            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ClampMask(lo, hi)))?)])
+            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ClampMask(lo, hi))?)?)])
         }))
     }
 }

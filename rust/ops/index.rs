@@ -21,7 +21,7 @@ impl Tensor {
         let out = self.view_with(self.layout().select(d, i), None);
         let shape = self.shape().to_vec();
         Ok(record("SelectBackward", &[self], out, move |g| {
-            Ok(vec![Some(backend::embed(g, &shape, &Layout::contiguous(&shape).select(d, i)))])
+            Ok(vec![Some(backend::embed(g, &shape, &Layout::contiguous(&shape).select(d, i))?)])
         }))
     }
 
@@ -48,7 +48,7 @@ impl Tensor {
         let shape = self.shape().to_vec();
         let s = s as usize;
         Ok(record("SliceBackward", &[self], out, move |g| {
-            Ok(vec![Some(backend::embed(g, &shape, &Layout::contiguous(&shape).narrow(d, s, len, step)))])
+            Ok(vec![Some(backend::embed(g, &shape, &Layout::contiguous(&shape).narrow(d, s, len, step))?)])
         }))
     }
 
@@ -65,8 +65,8 @@ impl Tensor {
             }
             rows.push(if i < 0 { i + n } else { i } as usize);
         }
-        let out = backend::gather_rows(self, &rows);
+        let out = backend::gather_rows(self, &rows)?;
         let shape = self.shape().to_vec();
-        Ok(record("IndexBackward", &[self], out, move |g| Ok(vec![Some(backend::scatter_add_rows(g, &rows, &shape))])))
+        Ok(record("IndexBackward", &[self], out, move |g| Ok(vec![Some(backend::scatter_add_rows(g, &rows, &shape)?)])))
     }
 }

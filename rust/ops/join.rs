@@ -30,7 +30,7 @@ impl Tensor {
             }
             shape[d] += x.shape()[d];
         }
-        let out = backend::cat(xs, d, &shape);
+        let out = backend::cat(xs, d, &shape)?;
         let sizes: Vec<usize> = xs.iter().map(|x| x.shape()[d]).collect();
         Ok(record("CatBackward", &refs, out, move |g| {
             let mut start = 0;

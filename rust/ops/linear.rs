@@ -39,7 +39,7 @@ impl Tensor {
         };
         let mut out_shape = x_shape[..x_shape.len() - 1].to_vec();
         out_shape.push(out_f);
-        let out = backend::linear(&x2, weight, bias, &out_shape);
+        let out = backend::linear(&x2, weight, bias, &out_shape)?;
         let (sx, sw) = (Saved::new(&x2), Saved::new(weight));
         let (rx, rw, rb) =
             (self.requires_grad_flag(), weight.requires_grad_flag(), bias.is_some_and(|b| b.requires_grad_flag()));

@@ -124,8 +124,9 @@ impl Tensor {
                     return Err(Error::Shape("cross_entropy: input has 0 classes".into()));
                 }
                 let t = check_classes("cross_entropy", cls, n, c, ignore_index)?;
-                let (losses, probs) = backend::cross_entropy(&x.contiguous()?, &t, label_smoothing);
+                let (losses, probs) = backend::cross_entropy(&x.contiguous()?, &t, label_smoothing)?;
                 let (dist, mask) = target_rows(&t, c, label_smoothing);
+                let (dist, mask) = (dist.to_device_raw(x.device())?, mask.to_device_raw(x.device())?);
                 let probs = Saved::new(&probs);
                 record("CrossEntropyBackward", &[&x], losses, move |g| {
                     // d loss_i / d logits_i = softmax_i − target distribution_i (0 for ignored rows).

@@ -48,7 +48,7 @@ fn matmul_nd(a: &Tensor, b: &Tensor, orig_a: &[usize], orig_b: &[usize]) -> Resu
     full_b.extend_from_slice(&[k, n]);
     let la = a.layout().broadcast_to("matmul", &full_a)?;
     let lb = b.layout().broadcast_to("matmul", &full_b)?;
-    let out = backend::matmul(&a.view_with(la, None), &b.view_with(lb, None), &batch, m, k, n);
+    let out = backend::matmul(&a.view_with(la, None), &b.view_with(lb, None), &batch, m, k, n)?;
     let (sa_, sb_) = (Saved::new(a), Saved::new(b));
     let (ra, rb) = (a.requires_grad_flag(), b.requires_grad_flag());
     Ok(record("MatmulBackward", &[a, b], out, move |g| {

@@ -26,13 +26,15 @@ pub use pool::Pool2d;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-/// Errors unless every tensor is on the same device.
+/// Errors unless every tensor is on the same device. A 0-d CPU tensor mixes with any device
+/// (as a CPU scalar tensor does in torch): it is a constant the kernel uploads.
 pub(crate) fn same_device(op: &str, ts: &[&Tensor]) -> Result<()> {
-    if let Some(first) = ts.first() {
-        for t in &ts[1..] {
+    let on_device: Vec<&&Tensor> = ts.iter().filter(|t| !(t.ndim() == 0 && t.device() == crate::tensor::Device::Cpu)).collect();
+    if let Some(first) = on_device.first() {
+        for t in &on_device[1..] {
             if t.device() != first.device() {
                 return Err(Error::Device(format!(
-                    "{op}: expected all tensors on the same device, found {} and {}",
+                    "{op}: expected all tensors on the same device, found {} and {}; move them with .to(device)",
                     first.device().name(),
                     t.device().name()
                 )));

@@ -46,10 +46,10 @@ impl Tensor {
     pub fn max_pool2d(&self, p: &Pool2d) -> Result<Tensor> {
         let (g, out_shape) = geom("max_pool2d", self, p)?;
         let x = self.contiguous()?;
-        let (out, idx) = backend::max_pool2d(&x, &g, &out_shape);
+        let (out, idx) = backend::max_pool2d(&x, &g, &out_shape)?;
         let in_shape = self.shape().to_vec();
         Ok(record("MaxPool2dBackward", &[self], out, move |gy| {
-            Ok(vec![Some(backend::max_pool2d_backward(&gy.contiguous()?, &idx, &g, &in_shape))])
+            Ok(vec![Some(backend::max_pool2d_backward(&gy.contiguous()?, &idx, &g, &in_shape)?)])
         }))
     }
 
@@ -59,10 +59,10 @@ impl Tensor {
             return Err(Error::Value("avg_pool2d: dilation is not supported".into()));
         }
         let (g, out_shape) = geom("avg_pool2d", self, p)?;
-        let out = backend::avg_pool2d(&self.contiguous()?, &g, count_include_pad, &out_shape);
+        let out = backend::avg_pool2d(&self.contiguous()?, &g, count_include_pad, &out_shape)?;
         let in_shape = self.shape().to_vec();
         Ok(record("AvgPool2dBackward", &[self], out, move |gy| {
-            Ok(vec![Some(backend::avg_pool2d_backward(&gy.contiguous()?, &g, count_include_pad, &in_shape))])
+            Ok(vec![Some(backend::avg_pool2d_backward(&gy.contiguous()?, &g, count_include_pad, &in_shape)?)])
         }))
     }
 }

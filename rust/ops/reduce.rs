@@ -20,7 +20,7 @@ impl Tensor {
 
     /// Sum over `dims` (sorted, unique, in range; see `sum` for user-facing dims).
     pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-        let out = backend::reduce(self, dims, ReduceOp::Sum);
+        let out = backend::reduce(self, dims, ReduceOp::Sum)?;
         let kshape = keep_shape(self.shape(), dims);
         let out = if keepdim { out.reshape(&kshape)? } else { out };
         let in_shape = self.shape().to_vec();
@@ -88,7 +88,7 @@ impl Tensor {
         match dim {
             None => {
                 let flat = self.reshape(&[self.numel()])?;
-                let r = backend::arg_extreme(&flat, 0, largest);
+                let r = backend::arg_extreme(&flat, 0, largest)?;
                 if keepdim {
                     r.reshape(&vec![1; self.ndim()])
                 } else {
@@ -101,7 +101,7 @@ impl Tensor {
                     return Ok(Tensor::scalar(0.0));
                 }
                 let d = normalize_dim(op, d, self.ndim())?;
-                let r = backend::arg_extreme(self, d, largest);
+                let r = backend::arg_extreme(self, d, largest)?;
                 if keepdim {
                     r.reshape(&keep_shape(self.shape(), &[d]))
                 } else {
@@ -119,7 +119,7 @@ impl Tensor {
                 self.shape()
             )));
         }
-        let out = backend::reduce(self, &d, rop);
+        let out = backend::reduce(self, &d, rop)?;
         let kshape = keep_shape(self.shape(), &d);
         let out = if keepdim { out.reshape(&kshape)? } else { out };
         let (x, o) = (Saved::new(self), Saved::new(&out));

@@ -52,7 +52,7 @@ impl Tensor {
         let out = match self.layout().reshape_view(shape) {
             Some(l) => self.detach().view_with(l, None),
             None => {
-                let c = backend::contiguous(self);
+                let c = backend::contiguous(self)?;
                 let l = c.layout().reshape_view(shape).ok_or_else(|| {
                     Error::Runtime(format!("reshape: internal error viewing a contiguous copy as {shape:?}"))
                 })?;
@@ -165,7 +165,20 @@ impl Tensor {
         if self.is_contiguous() {
             return Ok(self.clone());
         }
-        let out = backend::contiguous(self);
+        let out = backend::contiguous(self)?;
         Ok(record("ContiguousBackward", &[self], out, |g| Ok(vec![Some(g.clone())])))
+    }
+}
+
+impl Tensor {
+    /// This tensor on `device`, differentiably (the gradient comes back to this device).
+    /// The same tensor when it is already there, as torch's `.to`.
+    pub fn to_device(&self, device: crate::tensor::Device) -> Result<Tensor> {
+        if self.device() == device {
+            return Ok(self.clone());
+        }
+        let out = self.to_device_raw(device)?;
+        let src = self.device();
+        Ok(crate::autograd::record("ToCopyBackward", &[self], out, move |g| Ok(vec![Some(g.to_device_raw(src)?)])))
     }
 }

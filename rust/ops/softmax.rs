@@ -27,7 +27,7 @@ impl Tensor {
         if d != last {
             return self.transpose(d as isize, last as isize)?.softmax_impl(-1, log)?.transpose(d as isize, last as isize);
         }
-        let out = backend::softmax_last(self, log);
+        let out = backend::softmax_last(self, log)?;
         let o = Saved::new(&out);
         Ok(record(if log { "LogSoftmaxBackward" } else { "SoftmaxBackward" }, &[self], out, move |g| {
             let y = o.get()?;

@@ -81,6 +81,10 @@ pub fn max_norm_(tensors: &[Tensor], max_norm: f64) -> Result<()> {
             continue;
         }
         let row_len = t.numel() / t.shape()[0];
+        if t.device() == crate::tensor::Device::Wgpu {
+            renorm_rows_gpu(t, max_norm)?;
+            continue;
+        }
         let mut data = t.storage().write();
         if t.is_contiguous() {
             let (off, n) = (t.layout().offset, t.numel());
@@ -96,6 +100,17 @@ pub fn max_norm_(tensors: &[Tensor], max_norm: f64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The same projection on the GPU, in tensor ops (norms accumulate in f32 there).
+fn renorm_rows_gpu(t: &Tensor, max_norm: f64) -> Result<()> {
+    let _ng = crate::autograd::NoGradGuard::new();
+    let dims: Vec<usize> = (1..t.ndim()).collect();
+    let norm = t.mul(t)?.sum_dims(&dims, true)?.sqrt()?;
+    let c = max_norm as f32;
+    // scale = c / norm where norm > c, else 1 (c / max(norm, c) is exactly that).
+    let scale = norm.maximum(&Tensor::scalar(c))?.pow_scalar(-1.0)?.mul_scalar(c)?;
+    t.copy_(&t.mul(&scale)?)
 }
 
 #[cfg(test)]

@@ -269,6 +269,21 @@ pub fn step_tensors(rule: &Rule, params: &[Tensor], states: &[Vec<Tensor>], step
     // Tensors are updated one at a time, so two parameters viewing one buffer cannot deadlock.
     for (i, p) in params.iter().enumerate() {
         let g = &grads[i];
+        let devices_differ = g.device() != p.device() || states[i].iter().any(|s| s.device() != p.device());
+        if devices_differ {
+            return Err(Error::Device(format!(
+                "{op}: parameter {i} is on '{}' but its gradient or state is elsewhere; move the model before creating the optimizer",
+                p.device().name()
+            )));
+        }
+        if p.device() == crate::tensor::Device::Wgpu {
+            // A gradient sharing the parameter's or a state's buffer is copied first (a kernel
+            // cannot read and write one buffer).
+            let aliased = g.storage().same_as(p.storage()) || states[i].iter().any(|s| s.storage().same_as(g.storage()));
+            let g = if aliased { crate::backend::contiguous(g)? } else { g.clone() };
+            crate::backend::wgpu::optim::step(rule, steps[i], p, &g, &states[i])?;
+            continue;
+        }
         let aliased = g.storage().same_as(p.storage()) || states[i].iter().any(|s| s.storage().same_as(g.storage()));
         // A gradient that shares the parameter's (or a state's) buffer is read before the write
         // locks are taken; otherwise it is read in place under its own read lock.

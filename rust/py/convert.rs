@@ -162,7 +162,7 @@ pub fn shape_args(args: &Bound<'_, PyTuple>, op: &str) -> PyResult<Vec<isize>> {
 /// Integer indices from a list, a numpy integer array or a tensor holding integers.
 pub fn int_indices(py: Python<'_>, obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<i64>> {
     if let Ok(t) = obj.cast::<PyTensor>() {
-        let vals = t.get().t.to_vec();
+        let vals = t.get().t.try_to_vec().map_err(super::errors::to_py)?;
         return vals
             .into_iter()
             .map(|v| {

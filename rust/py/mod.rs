@@ -1,6 +1,7 @@
 //! PyO3 bindings (feature `python`): argument conversion and forwarding only, no maths.
 
 mod convert;
+mod device;
 mod errors;
 mod functions;
 mod nn;
@@ -17,6 +18,7 @@ pub use tensor::PyTensor;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
     functions::register(m)?;
+    device::register(m)?;
     nn::register(m)?;
     optim::register(m)?;
     seq::register(m)?;

@@ -226,7 +226,7 @@ impl PyTensor {
     /// A float32 numpy array holding a copy of the data.
     fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let t = self.t.clone();
-        let v = run(py, t.numel(), move || Ok(t.to_vec()))?;
+        let v = run(py, t.numel(), move || t.try_to_vec())?;
         let arr = PyArray1::from_vec(py, v);
         Ok(arr.reshape(self.t.shape().to_vec())?.into_any())
     }
@@ -280,14 +280,21 @@ impl PyTensor {
         slf
     }
 
-    /// Moves to a device. Only "cpu" exists in this build.
-    fn to<'py>(slf: Bound<'py, Self>, device: &str) -> PyResult<Bound<'py, Self>> {
-        crate::tensor::Device::parse(device).map_err(to_py)?;
-        Ok(slf)
+    /// This tensor on `device` ("cpu" or "wgpu"): itself when already there, else a copy that
+    /// gradients flow back through (as torch's `.to`).
+    fn to(slf: Bound<'_, Self>, device: &str) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let d = crate::tensor::Device::parse(device).map_err(to_py)?;
+        let t = slf.get().t.clone();
+        if t.device() == d {
+            return Ok(slf.into_any().unbind());
+        }
+        let moved = run(py, t.numel(), move || t.to_device(d))?;
+        Ok(Py::new(py, wrap(moved))?.into_any())
     }
 
-    fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn cpu(slf: Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        PyTensor::to(slf, "cpu")
     }
 
     // ---- in-place (for initialisers and hand-written updates under no_grad) ----------------

@@ -119,10 +119,43 @@ impl Tensor {
         self.0.layout.is_contiguous()
     }
 
-    /// The elements in row-major order (a copy).
+    /// The elements in row-major order (a copy; read back from the GPU for a 'wgpu' tensor,
+    /// panicking if the device fails: bindings use `try_to_vec`).
     pub fn to_vec(&self) -> Vec<f32> {
-        let data = self.0.storage.read();
-        crate::backend::cpu::strided::gather(&data, &self.0.layout)
+        match self.try_to_vec() {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The elements in row-major order, or the device's error.
+    pub fn try_to_vec(&self) -> Result<Vec<f32>> {
+        match &self.0.storage {
+            Storage::Cpu(_) => {
+                let data = self.0.storage.read();
+                Ok(crate::backend::cpu::strided::gather(&data, &self.0.layout))
+            }
+            Storage::Gpu(_) => crate::backend::wgpu::download(self),
+        }
+    }
+
+    /// This tensor on `device` (the same tensor when it is already there). The copy is a leaf
+    /// of the graph's device-crossing: gradients flow back through `to` (see ops/shape.rs).
+    pub fn to_device_raw(&self, device: Device) -> Result<Tensor> {
+        match (self.device(), device) {
+            (a, b) if a == b => Ok(self.clone()),
+            (Device::Cpu, Device::Wgpu) => crate::backend::wgpu::upload(self),
+            (Device::Wgpu, Device::Cpu) => Tensor::from_vec(self.try_to_vec()?, self.shape()),
+            _ => unreachable!("two devices"),
+        }
+    }
+
+    /// A tensor of `shape` filled with `v`, on `device`.
+    pub fn full_on(shape: &[usize], v: f32, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Ok(Tensor::full(shape, v)),
+            Device::Wgpu => crate::backend::wgpu::elementwise::full(shape, v),
+        }
     }
 
     /// The single element of a one-element tensor.
@@ -133,8 +166,10 @@ impl Tensor {
                 self.shape()
             )));
         }
-        let data = self.0.storage.read();
-        Ok(data[self.0.layout.offset])
+        match &self.0.storage {
+            Storage::Cpu(_) => Ok(self.0.storage.read()[self.0.layout.offset]),
+            Storage::Gpu(_) => Ok(crate::backend::wgpu::download(self)?[0]),
+        }
     }
 
     pub fn requires_grad_flag(&self) -> bool {
@@ -190,7 +225,9 @@ impl Tensor {
     /// Adds `g` into this leaf's `.grad` (gradients accumulate, as in torch).
     pub(crate) fn accumulate_grad(&self, g: Tensor) -> Result<()> {
         // Leaf gradients are kept contiguous: optimizers and in-place updates write into them.
-        let g = if g.is_contiguous() { g } else { crate::backend::contiguous(&g) };
+        let g = if g.is_contiguous() { g } else { crate::backend::contiguous(&g)? };
+        // A CPU scalar used in GPU arithmetic gets its gradient computed on the GPU.
+        let g = g.to_device_raw(self.device())?;
         let mut slot = self.0.grad.lock().unwrap_or_else(|e| e.into_inner());
         *slot = Some(match slot.take() {
             None => g,
@@ -222,8 +259,16 @@ impl Tensor {
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         self.check_inplace("copy_")?;
         let src = if src.shape() == self.shape() { src.clone() } else { src.expand(self.shape())? };
+        if let Storage::Gpu(b) = &self.0.storage {
+            // A source sharing this buffer is copied out first (a kernel may not read and write
+            // one buffer); CPU sources are uploaded.
+            let src = if src.storage().same_as(&self.0.storage) { crate::backend::wgpu::elementwise::contiguous(&src)? } else { src };
+            crate::backend::wgpu::elementwise::assign(&src, &b.buf, &self.0.layout)?;
+            b.bump_version();
+            return Ok(());
+        }
         // Read the source first: it may share this tensor's storage.
-        let values = src.to_vec();
+        let values = src.try_to_vec()?;
         let mut data = self.0.storage.write();
         crate::backend::cpu::strided::scatter(&mut data, &self.0.layout, &values);
         Ok(())
@@ -231,6 +276,11 @@ impl Tensor {
 
     pub fn fill_(&self, v: f32) -> Result<()> {
         self.check_inplace("fill_")?;
+        if let Storage::Gpu(b) = &self.0.storage {
+            crate::backend::wgpu::elementwise::fill(&b.buf, &self.0.layout, v)?;
+            b.bump_version();
+            return Ok(());
+        }
         let values = vec![v; self.numel()];
         let mut data = self.0.storage.write();
         crate::backend::cpu::strided::scatter(&mut data, &self.0.layout, &values);

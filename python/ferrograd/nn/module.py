@@ -206,12 +206,38 @@ class Module:
                     p.grad.zero_()
 
     def to(self, device: str) -> "Module":
-        """Moves parameters and buffers to ``device``. Only "cpu" exists in this build."""
-        for p in self.parameters():
-            p.to(device)
-        for b in self.buffers():
-            b.to(device)
+        """Moves every parameter and buffer to ``device`` ("cpu" or "wgpu") and returns self.
+
+        Parameters are replaced by new ``Parameter`` objects on the device (their gradients
+        move too), so create the optimizer after moving the model, as torch advises.
+        """
+        from ferrograd.device import _canonical
+        from ferrograd.nn import fast
+        from ferrograd.nn.parameter import Parameter
+
+        device = _canonical(device, "Module.to")
+        for m in self.modules():
+            for name, p in list(m._parameters.items()):
+                if p is None or p.device == device:
+                    continue
+                moved = Parameter(p.detach().to(device), requires_grad=p.requires_grad)
+                if p.grad is not None:
+                    moved.grad = p.grad.to(device)
+                m._parameters[name] = moved
+            for name, b in list(m._buffers.items()):
+                if b is not None and b.device != device:
+                    m._buffers[name] = b.to(device)
+        fast.STRUCTURE_VERSION[0] += 1
         return self
+
+    @property
+    def device(self) -> str:
+        """Where the first parameter (or buffer) lives; "cpu" for a module holding neither."""
+        for t in self.parameters():
+            return t.device
+        for t in self.buffers():
+            return t.device
+        return "cpu"
 
     # ---- state ---------------------------------------------------------------------------
 

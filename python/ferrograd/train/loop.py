@@ -57,8 +57,10 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable = F.cross_entropy) 
     was_training = getattr(model, "training", False)
     model.eval()
     total, loss_sum, correct = 0, 0.0, 0
+    device = _device_of(model)
     with no_grad():
         for x, y in loader:
+            x, y = _to(x, device), _to(y, device)
             out = model(x)
             n = len(y)
             loss_sum += float(loss_fn(out, y).item()) * n
@@ -69,6 +71,19 @@ def evaluate(model: Any, loader: Iterable, loss_fn: Callable = F.cross_entropy) 
     if total == 0:
         raise ValueError("evaluate: the loader yielded no examples")
     return {"loss": loss_sum / total, "acc": correct / total}
+
+
+def _device_of(model: Any) -> str:
+    """The device of the model's parameters (batches are moved there)."""
+    d = getattr(model, "device", "cpu")
+    return d if isinstance(d, str) else "cpu"
+
+
+def _to(t: Any, device: str) -> Any:
+    """``t`` on ``device`` when it is a tensor elsewhere (data loaders yield CPU tensors)."""
+    if isinstance(t, Tensor) and t.device != device:
+        return t.to(device)
+    return t
 
 
 def _fast_plan(model: Any, loss_fn: Callable) -> Any:
@@ -128,6 +143,7 @@ def fit(model: Any, optimizer: Any, train_loader: Iterable, epochs: int, val_loa
     history = History()
     if max_norm is not None:
         from ferrograd.nn.utils import max_norm_
+    device = _device_of(model)
     for epoch in range(1, epochs + 1):
         model.train()
         t0 = time.perf_counter()
@@ -136,6 +152,7 @@ def fit(model: Any, optimizer: Any, train_loader: Iterable, epochs: int, val_loa
         bar = _bar(n_batches, f"epoch {epoch}/{epochs}", progress)
         plan = _fast_plan(model, loss_fn)
         for step, (x, y) in enumerate(train_loader):
+            x, y = _to(x, device), _to(y, device)
             fast = plan is not None and isinstance(x, Tensor) and isinstance(y, np.ndarray) and y.dtype.kind in "iu"
             if fast:
                 # Forward, loss and accuracy in one call into Rust (same ops, same results).
