@@ -299,8 +299,7 @@ pub fn softmax_last(x: &Tensor, log: bool) -> Result<Tensor> {
         return wgpu::softmax::softmax_last(x, log);
     }
     let cols = *x.shape().last().unwrap_or(&1);
-    let xc = x.to_vec();
-    let out = if log { cpu::softmax::log_softmax_rows(&xc, cols) } else { cpu::softmax::softmax_rows(&xc, cols) };
+    let out = with_dense(x, |xc| if log { cpu::softmax::log_softmax_rows(xc, cols) } else { cpu::softmax::softmax_rows(xc, cols) });
     new_tensor(out, x.shape())
 }
 
@@ -310,34 +309,69 @@ pub fn cross_entropy(logits: &Tensor, targets: &[Option<usize>], eps: f32) -> Re
         return wgpu::softmax::cross_entropy(logits, targets, eps);
     }
     let cols = logits.shape()[1];
-    let (loss, probs) = cpu::softmax::cross_entropy_rows(&logits.to_vec(), cols, targets, eps);
+    let (loss, probs) = with_dense(logits, |l| cpu::softmax::cross_entropy_rows(l, cols, targets, eps));
     Ok((new_tensor(loss, &[targets.len()])?, new_tensor(probs, logits.shape())?))
 }
 
 pub use cpu::conv::ConvGeom;
 pub use cpu::pool::PoolGeom;
 
+/// Runs `f` on a CPU tensor's elements in row-major order: the storage itself (no copy) when
+/// the view is contiguous, a gathered copy otherwise.
+fn with_dense<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> R {
+    let l = t.layout();
+    let data = t.storage().read();
+    if l.is_contiguous() {
+        f(&data[l.offset..l.offset + l.numel()])
+    } else {
+        f(&cpu::strided::gather(&data, l))
+    }
+}
+
+/// Runs `f` on two operands' elements in row-major order: the storage itself (no copy) for
+/// contiguous views, a gathered copy otherwise.
+fn with_dense2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
+    let (la, lb) = (a.layout(), b.layout());
+    with2(a, b, |da, db| {
+        let ga;
+        let sa = if la.is_contiguous() {
+            &da[la.offset..la.offset + la.numel()]
+        } else {
+            ga = cpu::strided::gather(da, la);
+            &ga[..]
+        };
+        let gb;
+        let sb = if lb.is_contiguous() {
+            &db[lb.offset..lb.offset + lb.numel()]
+        } else {
+            gb = cpu::strided::gather(db, lb);
+            &gb[..]
+        };
+        f(sa, sb)
+    })
+}
+
 pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, g: &ConvGeom) -> Result<Tensor> {
     if on_gpu(&[x, w]) {
         return wgpu::conv::forward(x, w, b, g);
     }
-    let (xc, wc) = (x.to_vec(), w.to_vec());
     let bc = b.map(|b| b.to_vec());
-    new_tensor(cpu::conv::forward(&xc, &wc, bc.as_deref(), g), &[g.n, g.o, g.oh, g.ow])
+    let y = with_dense2(x, w, |xd, wd| cpu::conv::forward(xd, wd, bc.as_deref(), g));
+    new_tensor(y, &[g.n, g.o, g.oh, g.ow])
 }
 
 pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, g: &ConvGeom) -> Result<Tensor> {
     if on_gpu(&[dy, w]) {
         return wgpu::conv::backward_input(dy, w, g);
     }
-    new_tensor(cpu::conv::backward_input(&dy.to_vec(), &w.to_vec(), g), &[g.n, g.c, g.h, g.w])
+    new_tensor(with_dense2(dy, w, |d, wd| cpu::conv::backward_input(d, wd, g)), &[g.n, g.c, g.h, g.w])
 }
 
 pub fn conv2d_backward_weight(dy: &Tensor, x: &Tensor, g: &ConvGeom) -> Result<Tensor> {
     if on_gpu(&[dy, x]) {
         return wgpu::conv::backward_weight(dy, x, g);
     }
-    new_tensor(cpu::conv::backward_weight(&dy.to_vec(), &x.to_vec(), g), &[g.o, g.c, g.kh, g.kw])
+    new_tensor(with_dense2(dy, x, |d, xd| cpu::conv::backward_weight(d, xd, g)), &[g.o, g.c, g.kh, g.kw])
 }
 
 /// Where max pooling's winners are (flat index in their plane), kept on the device that pooled.
@@ -353,14 +387,14 @@ pub fn max_pool2d(x: &Tensor, g: &PoolGeom, out_shape: &[usize]) -> Result<(Tens
         let (y, idx) = wgpu::pool::max_forward(x, g, out_shape)?;
         return Ok((y, PoolIndex::Gpu(idx)));
     }
-    let (y, idx) = cpu::pool::max_forward(&x.to_vec(), g);
+    let (y, idx) = with_dense(x, |xd| cpu::pool::max_forward(xd, g));
     Ok((new_tensor(y, out_shape)?, PoolIndex::Cpu(idx)))
 }
 
 pub fn max_pool2d_backward(dy: &Tensor, idx: &PoolIndex, g: &PoolGeom, in_shape: &[usize]) -> Result<Tensor> {
     match idx {
         PoolIndex::Gpu(i) => wgpu::pool::max_backward(dy, i, g, in_shape),
-        PoolIndex::Cpu(i) => new_tensor(cpu::pool::max_backward(&dy.try_to_vec()?, i, g), in_shape),
+        PoolIndex::Cpu(i) => new_tensor(with_dense(dy, |d| cpu::pool::max_backward(d, i, g)), in_shape),
     }
 }
 
@@ -368,14 +402,14 @@ pub fn avg_pool2d(x: &Tensor, g: &PoolGeom, include_pad: bool, out_shape: &[usiz
     if on_gpu(&[x]) {
         return wgpu::pool::avg_forward(x, g, include_pad, out_shape);
     }
-    new_tensor(cpu::pool::avg_forward(&x.to_vec(), g, include_pad), out_shape)
+    new_tensor(with_dense(x, |xd| cpu::pool::avg_forward(xd, g, include_pad)), out_shape)
 }
 
 pub fn avg_pool2d_backward(dy: &Tensor, g: &PoolGeom, include_pad: bool, in_shape: &[usize]) -> Result<Tensor> {
     if on_gpu(&[dy]) {
         return wgpu::pool::avg_backward(dy, g, include_pad, in_shape);
     }
-    new_tensor(cpu::pool::avg_backward(&dy.to_vec(), g, include_pad), in_shape)
+    new_tensor(with_dense(dy, |d| cpu::pool::avg_backward(d, g, include_pad)), in_shape)
 }
 
 /// A dropout mask: 1/(1−p) where a uniform draw is ≥ p, else 0, from the global generator.

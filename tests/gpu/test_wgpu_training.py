@@ -163,3 +163,12 @@ def test_env_default_device_and_no_driver():
             "else:\n    raise SystemExit('no error')\n")
     env = dict(os.environ, VK_ICD_FILENAMES="/nonexistent.json", VK_DRIVER_FILES="/nonexistent.json")
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def test_tensor_larger_than_a_binding_is_refused_clearly():
+    limit = fg._core.wgpu_open()["max_tensor_elements"]
+    if limit > 64 << 20:
+        pytest.skip(f"this device binds {limit} elements; testing the limit would allocate too much")
+    big = fg.zeros(limit + 1)
+    with pytest.raises(RuntimeError, match="exceeds this device's largest storage binding"):
+        big.to("wgpu")

@@ -99,6 +99,21 @@ pub fn col2im(cols: &[f32], g: &ConvGeom, dx: &mut [f32]) {
     }
 }
 
+/// A scratch buffer from the pool that goes back to it when dropped.
+struct Scratch(Vec<f32>);
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch(crate::tensor::pool::take(n))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        crate::tensor::pool::give(std::mem::take(&mut self.0));
+    }
+}
+
 fn per_sample_parallel(g: &ConvGeom) -> bool {
     g.n >= rayon::current_num_threads()
 }
@@ -106,11 +121,14 @@ fn per_sample_parallel(g: &ConvGeom) -> bool {
 /// y (N×O×oh×ow) = conv(x (N×C×H×W), w (O×K)) + b.
 pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32> {
     let (k, l) = (g.k(), g.l());
-    let mut y = vec![0.0f32; g.n * g.o * l];
+    // Every element is written by the GEMM (accumulate = false): a pooled buffer will do.
+    let mut y = crate::tensor::pool::take(g.n * g.o * l);
     let par = per_sample_parallel(g);
-    let body = |(n, yn): (usize, &mut [f32])| {
-        let mut cols = vec![0.0f32; k * l];
-        im2col(&x[n * g.c * g.h * g.w..(n + 1) * g.c * g.h * g.w], g, &mut cols);
+    // im2col overwrites all of `cols`, so one scratch buffer serves many samples (a fresh
+    // multi-hundred-KB allocation per sample cost page faults on every call).
+    let body = |cols: &mut Scratch, (n, yn): (usize, &mut [f32])| {
+        let cols = &mut cols.0;
+        im2col(&x[n * g.c * g.h * g.w..(n + 1) * g.c * g.h * g.w], g, cols);
         let wm = MatRef { data: w, offset: 0, rs: k, cs: 1 };
         let cm = MatRef { data: &cols, offset: 0, rs: l, cs: 1 };
         matmul_into_par(yn, wm, cm, g.o, k, l, !par, false);
@@ -120,10 +138,12 @@ pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32
             }
         }
     };
+    let scratch = || Scratch::new(k * l);
     if par {
-        y.par_chunks_mut(g.o * l).enumerate().for_each(body);
+        y.par_chunks_mut(g.o * l).enumerate().for_each_init(scratch, body);
     } else {
-        y.chunks_mut(g.o * l).enumerate().for_each(body);
+        let mut cols = scratch();
+        y.chunks_mut(g.o * l).enumerate().for_each(|item| body(&mut cols, item));
     }
     y
 }
@@ -134,17 +154,20 @@ pub fn backward_input(dy: &[f32], w: &[f32], g: &ConvGeom) -> Vec<f32> {
     let chw = g.c * g.h * g.w;
     let mut dx = vec![0.0f32; g.n * chw];
     let par = per_sample_parallel(g);
-    let body = |(n, dxn): (usize, &mut [f32])| {
-        let mut cols = vec![0.0f32; k * l];
+    // The GEMM overwrites `cols` (accumulate = false): scratch is reused across samples.
+    let body = |cols: &mut Scratch, (n, dxn): (usize, &mut [f32])| {
+        let cols = &mut cols.0;
         let wt = MatRef { data: w, offset: 0, rs: 1, cs: k };
         let dyn_ = MatRef { data: dy, offset: n * g.o * l, rs: l, cs: 1 };
-        matmul_into_par(&mut cols, wt, dyn_, k, g.o, l, !par, false);
-        col2im(&cols, g, dxn);
+        matmul_into_par(cols, wt, dyn_, k, g.o, l, !par, false);
+        col2im(cols, g, dxn);
     };
+    let scratch = || Scratch::new(k * l);
     if par {
-        dx.par_chunks_mut(chw).enumerate().for_each(body);
+        dx.par_chunks_mut(chw).enumerate().for_each_init(scratch, body);
     } else {
-        dx.chunks_mut(chw).enumerate().for_each(body);
+        let mut cols = scratch();
+        dx.chunks_mut(chw).enumerate().for_each(|item| body(&mut cols, item));
     }
     dx
 }
@@ -168,9 +191,9 @@ pub fn backward_weight(dy: &[f32], x: &[f32], g: &ConvGeom) -> Vec<f32> {
             .into_par_iter()
             .map(|t| {
                 let mut acc = vec![0.0f32; g.o * k];
-                let mut cols = vec![0.0f32; k * l];
+                let mut cols = Scratch::new(k * l);
                 for n in (t * per)..((t + 1) * per).min(g.n) {
-                    accumulate(&mut acc, &mut cols, n);
+                    accumulate(&mut acc, &mut cols.0, n);
                 }
                 acc
             })
@@ -182,9 +205,9 @@ pub fn backward_weight(dy: &[f32], x: &[f32], g: &ConvGeom) -> Vec<f32> {
         out
     } else {
         let mut acc = vec![0.0f32; g.o * k];
-        let mut cols = vec![0.0f32; k * l];
+        let mut cols = Scratch::new(k * l);
         for n in 0..g.n {
-            accumulate(&mut acc, &mut cols, n);
+            accumulate(&mut acc, &mut cols.0, n);
         }
         acc
     }

@@ -60,7 +60,7 @@ pub fn max_forward(x: &[f32], g: &PoolGeom) -> (Vec<f32>, Vec<u32>) {
 /// Routes each output gradient to its window's winner.
 pub fn max_backward(dy: &[f32], idx: &[u32], g: &PoolGeom) -> Vec<f32> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
-    let mut dx = vec![0.0f32; g.planes * hw];
+    let mut dx = crate::tensor::pool::zeroed(g.planes * hw);
     dx.par_chunks_mut(hw).enumerate().for_each(|(p, dp)| {
         for o in 0..ohw {
             let at = idx[p * ohw + o];
@@ -126,7 +126,7 @@ pub fn avg_forward(x: &[f32], g: &PoolGeom, include_pad: bool) -> Vec<f32> {
 
 pub fn avg_backward(dy: &[f32], g: &PoolGeom, include_pad: bool) -> Vec<f32> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
-    let mut dx = vec![0.0f32; g.planes * hw];
+    let mut dx = crate::tensor::pool::zeroed(g.planes * hw);
     dx.par_chunks_mut(hw).enumerate().for_each(|(p, dp)| {
         for oi in 0..g.oh {
             for oj in 0..g.ow {

@@ -69,6 +69,11 @@ pub fn reduce(data: &[f32], l: &Layout, dims: &[usize], op: ReduceOp) -> Vec<f32
         }
         return acc.into_iter().map(|x| x as f32).collect();
     }
+    if op == ReduceOp::Sum && l.is_contiguous() && !dims.is_empty() && !(dims.len() == nd || (dims[0] + dims.len() == nd && dims.windows(2).all(|w| w[1] == w[0] + 1))) {
+        // Any other dims of a contiguous tensor (conv's bias gradient sums N, H, W of NCHW):
+        // in memory order, no permuted copy.
+        return sum_in_memory_order(&data[l.offset..l.offset + l.numel()], &l.shape, dims);
+    }
     let (mat, inner) = rows_over(data, l, dims);
     let outer = if inner == 0 { l.numel_kept(dims) } else { mat.len() / inner };
     if inner == 0 {
@@ -84,6 +89,51 @@ pub fn reduce(data: &[f32], l: &Layout, dims: &[usize], op: ReduceOp) -> Vec<f32
     } else {
         mat.chunks(inner).map(|r| reduce_row(r, op)).collect()
     }
+}
+
+/// Sums `dims` of a contiguous tensor by walking it in memory order: the innermost run of dims
+/// that are all reduced (or all kept) is one slice, summed into one output (or added onto a
+/// run of outputs); an odometer over the outer dims tracks where the output goes.
+fn sum_in_memory_order(src: &[f32], shape: &[usize], dims: &[usize]) -> Vec<f32> {
+    let nd = shape.len();
+    let reduced: Vec<bool> = (0..nd).map(|d| dims.contains(&d)).collect();
+    let mut out_stride = vec![0usize; nd];
+    let mut out_len = 1usize;
+    for d in (0..nd).rev().filter(|&d| !reduced[d]) {
+        out_stride[d] = out_len;
+        out_len *= shape[d];
+    }
+    let inner_reduced = reduced[nd - 1];
+    let mut start = nd - 1;
+    while start > 0 && reduced[start - 1] == inner_reduced {
+        start -= 1;
+    }
+    let run: usize = shape[start..].iter().product();
+    let mut acc = vec![0.0f64; out_len];
+    if run == 0 || src.is_empty() {
+        return vec![0.0; out_len];
+    }
+    let mut idx = vec![0usize; start];
+    let mut at = 0usize;
+    for chunk in src.chunks_exact(run) {
+        if inner_reduced {
+            acc[at] += chunk.iter().map(|&x| x as f64).sum::<f64>();
+        } else {
+            for (a, &x) in acc[at..at + run].iter_mut().zip(chunk) {
+                *a += x as f64;
+            }
+        }
+        for d in (0..start).rev() {
+            idx[d] += 1;
+            at += out_stride[d];
+            if idx[d] < shape[d] {
+                break;
+            }
+            at -= out_stride[d] * shape[d];
+            idx[d] = 0;
+        }
+    }
+    acc.into_iter().map(|x| x as f32).collect()
 }
 
 /// Index of the largest (or smallest) element along `dim` (first on ties; NaN counts as
@@ -117,6 +167,19 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_order_sums_match_the_permuted_path() {
+        let shape = [3usize, 4, 5, 2];
+        let l = Layout::contiguous(&shape);
+        let d: Vec<f32> = (0..120).map(|x| ((x * 37 % 11) as f32) - 5.0).collect();
+        for dims in [vec![0, 2, 3], vec![1], vec![0, 2], vec![1, 3], vec![0, 1, 3], vec![2]] {
+            let (mat, inner) = rows_over(&d, &l, &dims);
+            let want: Vec<f32> = mat.chunks(inner).map(|r| reduce_row(r, ReduceOp::Sum)).collect();
+            assert_eq!(sum_in_memory_order(&d, &shape, &dims), want, "dims {dims:?}");
+            assert_eq!(reduce(&d, &l, &dims, ReduceOp::Sum), want, "dims {dims:?}");
+        }
+    }
 
     #[test]
     fn sums_and_extremes() {

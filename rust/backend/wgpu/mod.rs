@@ -116,7 +116,8 @@ mod tests {
         if !have_gpu() {
             return;
         }
-        for &(m, k, n) in &[(1, 1, 1), (7, 13, 5), (65, 70, 129), (600, 31, 520)] {
+        // Shapes that pick each tile (32, 64 and 128 wide) with ragged edges.
+        for &(m, k, n) in &[(1, 1, 1), (7, 13, 5), (65, 70, 129), (600, 31, 520), (650, 37, 645), (1300, 21, 1297)] {
             let a = Tensor::from_vec(data(m * k, 1), &[m, k]).unwrap();
             let b = Tensor::from_vec(data(k * n, 2), &[k, n]).unwrap();
             let want = a.matmul(&b).unwrap().to_vec();

@@ -72,8 +72,15 @@ pub fn step(rule: &Rule, step: u64, p: &Tensor, g: &Tensor, states: &[Tensor]) -
     for (k, v) in c.iter().enumerate() {
         params[4 + k] = f(*v);
     }
-    // Unused state slots get small scratch buffers (each binding needs its own buffer).
-    let scratch: Vec<queue::GpuBuffer> = (0..3).map(|_| queue::alloc(1)).collect::<Result<_>>()?;
+    // Unused state slots get small scratch buffers, made once (each binding needs its own).
+    static SCRATCH: std::sync::OnceLock<[queue::GpuBuffer; 3]> = std::sync::OnceLock::new();
+    let scratch = match SCRATCH.get() {
+        Some(s) => s,
+        None => {
+            let made = [queue::alloc(1)?, queue::alloc(1)?, queue::alloc(1)?];
+            SCRATCH.get_or_init(|| made)
+        }
+    };
     let mut slots: [(&wgpu::Buffer, usize); 3] = [(&scratch[0].buf, 0), (&scratch[1].buf, 0), (&scratch[2].buf, 0)];
     // Which kernel slot each state fills: RMSprop's optional states keep fixed slots.
     let slot_of: Vec<usize> = match rule {
