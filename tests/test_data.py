@@ -138,3 +138,26 @@ def test_mnist_from_shared_npz(mnist):
     assert xtr.shape == (50000, 784) and xva.shape == (10000, 784) and xte.shape == (10000, 784)
     assert abs(float(xtr.mean()) * 255 - 33.3) < 1.0
     np.testing.assert_array_equal(yte, mnist["y_test"])
+
+
+def test_take_rows_gathers_like_numpy_and_refuses_bad_input():
+    from ferrograd import _core
+    a = np.arange(60, dtype=np.float32).reshape(5, 3, 4)
+    idx = np.array([4, 0, -1, 2], dtype=np.int64)
+    np.testing.assert_array_equal(_core.take_rows(a, idx).numpy(), a[idx])
+    assert _core.take_rows(a, np.array([], dtype=np.int64)).shape == (0, 3, 4)
+    with pytest.raises(IndexError, match="out of bounds"):
+        _core.take_rows(a, np.array([5], dtype=np.int64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.take_rows(a.transpose(1, 0, 2).copy().transpose(1, 0, 2), idx)
+    with pytest.raises(TypeError):
+        _core.take_rows(a.astype(np.float64), idx)
+
+
+def test_tensor_dataset_batches_are_float32_tensors_and_int_labels():
+    x = np.random.default_rng(0).random((10, 2, 3))  # float64 in, float32 batches out
+    y = np.arange(10)
+    xb, yb = TensorDataset(x, y).get_batch([3, 1])
+    assert isinstance(xb, fg.Tensor) and xb.shape == (2, 2, 3)
+    np.testing.assert_allclose(xb.numpy(), x[[3, 1]].astype(np.float32))
+    assert yb.dtype.kind == "i" and yb.tolist() == [3, 1]

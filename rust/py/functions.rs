@@ -6,8 +6,8 @@ use super::errors::{run, to_py};
 use super::tensor::{wrap, PyTensor};
 use crate::ops::{Reduction, Targets};
 use crate::tensor::Tensor;
-use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 pub(super) fn tensor_list(objs: &Bound<'_, PyAny>, op: &str) -> PyResult<Vec<Tensor>> {
@@ -114,6 +114,40 @@ fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     Ok(wrap(super::convert::array_to_tensor(py, array, "from_numpy")?))
 }
 
+/// Rows `indices` (along the first dim; negative counts from the end) of a C-contiguous
+/// float32 numpy array, as one new tensor: the data loader's batch gather, one copy.
+#[pyfunction]
+fn take_rows(py: Python<'_>, array: PyReadonlyArrayDyn<'_, f32>, indices: PyReadonlyArray1<'_, i64>) -> PyResult<PyTensor> {
+    let shape = array.shape().to_vec();
+    if shape.is_empty() {
+        return Err(PyValueError::new_err("take_rows: expected an array with at least one dimension, got a 0-d array"));
+    }
+    let src = array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("take_rows: the array must be C-contiguous (use np.ascontiguousarray)"))?;
+    let idx = indices.as_array();
+    let n = shape[0] as i64;
+    let mut rows = Vec::with_capacity(idx.len());
+    for &i in idx.iter() {
+        let r = if i < 0 { i + n } else { i };
+        if r < 0 || r >= n {
+            return Err(PyIndexError::new_err(format!("take_rows: index {i} is out of bounds for {n} rows")));
+        }
+        rows.push(r as usize);
+    }
+    let row: usize = shape[1..].iter().product();
+    let mut out_shape = shape.clone();
+    out_shape[0] = rows.len();
+    run(py, rows.len() * row, move || {
+        let mut out = crate::tensor::pool::take(rows.len() * row);
+        for (dst, &r) in out.chunks_exact_mut(row.max(1)).zip(&rows) {
+            dst.copy_from_slice(&src[r * row..(r + 1) * row]);
+        }
+        Tensor::from_vec(out, &out_shape)
+    })
+    .map(wrap)
+}
+
 #[pyfunction]
 #[pyo3(signature = (tensors, dim = 0))]
 fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
@@ -195,6 +229,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(linspace, m)?)?;
     m.add_function(wrap_pyfunction!(eye, m)?)?;
     m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(take_rows, m)?)?;
     m.add_function(wrap_pyfunction!(cat, m)?)?;
     m.add_function(wrap_pyfunction!(stack, m)?)?;
     m.add_function(wrap_pyfunction!(where_, m)?)?;

@@ -7,12 +7,16 @@ from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 
+from ferrograd._core import Tensor
 from ferrograd.creation import tensor
 from ferrograd.data.dataset import Dataset
 
 
-def _convert(a: np.ndarray) -> Any:
+def _convert(a: Any) -> Any:
     # Integer arrays stay numpy (class labels for the losses); floats become float32 tensors.
+    if isinstance(a, Tensor):
+        return a
+    a = np.asarray(a)
     if a.dtype.kind in "iub":
         return a
     return tensor(np.ascontiguousarray(a, dtype=np.float32))
@@ -53,7 +57,7 @@ class DataLoader:
         else:
             rows = [self.dataset[int(i)] for i in idx]
             parts = tuple(np.stack([np.asarray(r[k]) for r in rows]) for k in range(len(rows[0])))
-        return tuple(_convert(np.asarray(p)) for p in parts)
+        return tuple(_convert(p) for p in parts)
 
     def __iter__(self) -> Iterator[Tuple[Any, ...]]:
         n = len(self.dataset)

@@ -6,6 +6,7 @@ from typing import Any, Sequence, Tuple
 
 import numpy as np
 
+from ferrograd import _core
 from ferrograd._core import Tensor
 
 
@@ -31,7 +32,9 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays: Tuple[np.ndarray, ...] = tuple(a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
+        # Float arrays are kept as C-contiguous float32 (the dtype batches become), so each
+        # batch is one gather; labels keep their integer dtype.
+        self.arrays: Tuple[np.ndarray, ...] = tuple(_as_stored(a) for a in arrays)
         n = len(self.arrays[0])
         for i, a in enumerate(self.arrays):
             if a.ndim == 0 or len(a) != n:
@@ -43,6 +46,19 @@ class TensorDataset(Dataset):
     def __getitem__(self, index: int) -> Tuple[np.ndarray, ...]:
         return tuple(a[index] for a in self.arrays)
 
-    def get_batch(self, indices: Sequence[int]) -> Tuple[np.ndarray, ...]:
-        idx = np.asarray(indices)
-        return tuple(a[idx] for a in self.arrays)
+    def get_batch(self, indices: Sequence[int]) -> Tuple[Any, ...]:
+        """The rows ``indices`` of every array: float32 arrays come back as tensors, gathered
+        in one copy by the Rust core; other arrays as numpy arrays."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return tuple(_core.take_rows(a, idx) if _gatherable(a) else a[idx] for a in self.arrays)
+
+
+def _as_stored(a: Any) -> np.ndarray:
+    a = a.numpy() if isinstance(a, Tensor) else np.asarray(a)
+    if a.dtype.kind == "f" and a.ndim >= 1:
+        a = np.ascontiguousarray(a, dtype=np.float32)
+    return a
+
+
+def _gatherable(a: np.ndarray) -> bool:
+    return a.dtype == np.float32 and a.ndim >= 1 and bool(a.flags.c_contiguous)

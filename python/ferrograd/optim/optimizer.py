@@ -219,9 +219,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            # Schedulers and users may have changed the group since the last step.
-            self._validate_group(group)
+        for i, group in enumerate(self.param_groups):
+            # Schedulers and users may have changed the group since the last step: validate
+            # again whenever its hyper-parameters differ from those last validated.
+            snapshot = [(k, v) for k, v in group.items() if k != "params"]
+            validated = self.__dict__.setdefault("_validated", {})
+            if validated.get(i) != snapshot:
+                self._validate_group(group)
+                validated[i] = snapshot
             params = [p for p in group["params"] if p.grad is not None]
             if params:
                 self._step_group(group, params)
