@@ -10,7 +10,7 @@
 //!
 //! The paper has no learning rate (γ = 1, torch's default).
 
-use super::{check_lengths, check_nonneg, check_unit, for_chunks};
+use super::{check_lengths, check_nonneg, check_unit, flush_subnormal, for_chunks};
 use crate::error::Result;
 
 /// Adadelta hyper-parameters (torch's names and defaults).
@@ -56,9 +56,9 @@ pub fn adadelta_step(hp: &AdadeltaParams, param: &mut [f32], grad: &[f32], squar
         let [v, u] = s else { unreachable!("two states") };
         for (((pi, &gi), vi), ui) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(u.iter_mut()) {
             let gi = sign * gi + wd * *pi;
-            *vi = rho * *vi + one_rho * gi * gi;
+            *vi = flush_subnormal(rho * *vi + one_rho * gi * gi);
             let delta = (*ui + eps).sqrt() / (*vi + eps).sqrt() * gi;
-            *ui = rho * *ui + one_rho * delta * delta;
+            *ui = flush_subnormal(rho * *ui + one_rho * delta * delta);
             *pi -= lr * delta;
         }
     });

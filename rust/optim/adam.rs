@@ -15,7 +15,7 @@
 //! AMSGrad takes the maximum of the *uncorrected* v and corrects after it, as torch's code and
 //! its corrected documentation do.
 
-use super::{check_lengths, check_nonneg, check_unit, for_chunks};
+use super::{check_lengths, check_nonneg, check_unit, flush_subnormal, for_chunks};
 use crate::error::Result;
 
 /// Adam / AdamW hyper-parameters (torch's names and defaults for Adam).
@@ -118,8 +118,8 @@ pub fn adam_step(
         let moments = |pi: &mut f32, gi: f32, mi: &mut f32, vi: &mut f32| {
             let gi = sign * gi + l2 * *pi;
             *pi -= lr_wd * *pi;
-            *mi = b1 * *mi + one_b1 * gi;
-            *vi = b2 * *vi + one_b2 * gi * gi;
+            *mi = flush_subnormal(b1 * *mi + one_b1 * gi);
+            *vi = flush_subnormal(b2 * *vi + one_b2 * gi * gi);
         };
         match s {
             [m, v] => {

@@ -10,7 +10,7 @@
 //!
 //! The paper has no ε (u ← max(β2·u, |g|)); torch adds ε inside the max so that u is never 0.
 
-use super::{check_lengths, check_nonneg, check_unit, for_chunks};
+use super::{check_lengths, check_nonneg, check_unit, flush_subnormal, for_chunks};
 use crate::error::Result;
 
 /// Adamax hyper-parameters (torch's names and defaults).
@@ -64,7 +64,7 @@ pub fn adamax_step(hp: &AdamaxParams, step: u64, param: &mut [f32], grad: &[f32]
         let [m, u] = s else { unreachable!("two states") };
         for (((pi, &gi), mi), ui) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(u.iter_mut()) {
             let gi = sign * gi + wd * *pi;
-            *mi = b1 * *mi + one_b1 * gi;
+            *mi = flush_subnormal(b1 * *mi + one_b1 * gi);
             *ui = (b2 * *ui).max(gi.abs() + eps);
             *pi -= clr * *mi / *ui;
         }

@@ -138,6 +138,22 @@ impl Rule {
 }
 
 /// Errors unless every slice has the parameter's length (kernels index them in lockstep).
+/// `x`, or 0 when it is subnormal (|x| < f32::MIN_POSITIVE).
+///
+/// Decaying averages (Adam's m, momentum buffers) of parameters whose gradient stays zero (dead
+/// ReLU units) shrink into the subnormal range and, rounding to nearest, stay at the smallest
+/// subnormal forever; every later step then does subnormal arithmetic, which x86 CPUs run
+/// ~100× slower (an MLP's whole step got 10× slower). Flushing them changes an update by less
+/// than 1e-30 relative to a normal-sized one.
+#[inline(always)]
+pub(crate) fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
+    }
+}
+
 pub(crate) fn check_lengths(op: &str, n: usize, grad: usize, states: &[(&str, usize)]) -> Result<()> {
     if grad != n {
         return Err(Error::Shape(format!("{op}: gradient has {grad} elements but the parameter has {n}")));

@@ -11,7 +11,7 @@
 //! One deviation: in the centered variant, a ṽ made slightly negative by float rounding (a
 //! nearly constant gradient) is taken as 0, where torch would produce NaN.
 
-use super::{check_lengths, check_nonneg, for_chunks};
+use super::{check_lengths, check_nonneg, flush_subnormal, for_chunks};
 use crate::error::{Error, Result};
 
 /// RMSprop hyper-parameters (torch's names and defaults).
@@ -110,16 +110,16 @@ fn rms_loop<const MOMENTUM: bool, const CENTERED: bool>(k: &Consts, p: &mut [f32
     let a = if CENTERED { &mut a[..n] } else { a };
     for i in 0..n {
         let gi = k.sign * g[i] + k.wd * p[i];
-        v[i] = k.alpha * v[i] + k.one_alpha * gi * gi;
+        v[i] = flush_subnormal(k.alpha * v[i] + k.one_alpha * gi * gi);
         let var = if CENTERED {
-            a[i] = k.alpha * a[i] + k.one_alpha * gi;
+            a[i] = flush_subnormal(k.alpha * a[i] + k.one_alpha * gi);
             (v[i] - a[i] * a[i]).max(0.0)
         } else {
             v[i]
         };
         let avg = var.sqrt() + k.eps;
         if MOMENTUM {
-            b[i] = k.mu * b[i] + gi / avg;
+            b[i] = flush_subnormal(k.mu * b[i] + gi / avg);
             p[i] -= k.lr * b[i];
         } else {
             p[i] -= k.lr * gi / avg;

@@ -13,7 +13,7 @@
 //! negates the gradient first (so weight decay still shrinks the weights); we do as the
 //! implementation does. Both agree whenever weight_decay is 0.
 
-use super::{check_lengths, check_nonneg, for_chunks};
+use super::{check_lengths, check_nonneg, flush_subnormal, for_chunks};
 use crate::error::{Error, Result};
 
 /// SGD hyper-parameters (torch's names and defaults; `lr` defaults to torch's 1e-3).
@@ -115,7 +115,7 @@ fn momentum_loop<const FIRST: bool, const NESTEROV: bool>(
 ) {
     for ((pi, &gi), bi) in p.iter_mut().zip(g).zip(b.iter_mut()) {
         let d = sign * gi + wd * *pi;
-        *bi = if FIRST { d } else { mu * *bi + damp * d };
+        *bi = if FIRST { d } else { flush_subnormal(mu * *bi + damp * d) };
         let d = if NESTEROV { d + mu * *bi } else { *bi };
         *pi -= lr * d;
     }
