@@ -347,6 +347,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decaying_state_never_stays_subnormal() {
+        // A parameter whose gradient became zero: its averages decay towards 0 and must reach
+        // it, not stick at the smallest subnormal (which would slow every later step).
+        let hp = AdamParams::default();
+        let (mut p, g) = (vec![1.0f32; 4], vec![0.0f32; 4]);
+        let (mut m, mut v) = (vec![1e-30f32; 4], vec![1e-30f32; 4]);
+        for t in 1..=2000 {
+            adam_step(&hp, t, &mut p, &g, &mut m, &mut v, None).unwrap();
+            assert!(m.iter().chain(&v).all(|x| *x == 0.0 || x.is_normal()), "subnormal state at step {t}");
+        }
+        assert!(m.iter().all(|x| *x == 0.0));
+        let sgd = SgdParams { lr: 0.1, momentum: 0.9, ..Default::default() };
+        let mut b = vec![1e-36f32; 4];
+        for _ in 0..100 {
+            sgd_step(&sgd, false, &mut p, &g, Some(&mut b)).unwrap();
+        }
+        assert!(b.iter().all(|x| *x == 0.0));
+    }
+
+    #[test]
     fn for_chunks_matches_serial_above_threshold() {
         let n = PAR_THRESHOLD * 2 + 123;
         let g: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
