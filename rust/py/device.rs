@@ -47,6 +47,17 @@ fn wgpu_synchronize(py: Python<'_>) -> PyResult<()> {
     })
 }
 
+/// Counters of GPU work so far: dispatches recorded, submits, read-backs.
+#[pyfunction]
+fn wgpu_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let (dispatches, submits, readbacks) = crate::backend::wgpu::queue::stats();
+    let d = PyDict::new(py);
+    d.set_item("dispatches", dispatches)?;
+    d.set_item("submits", submits)?;
+    d.set_item("readbacks", readbacks)?;
+    Ok(d)
+}
+
 /// Releases the GPU buffers kept for reuse.
 #[pyfunction]
 fn wgpu_empty_cache(py: Python<'_>) -> PyResult<()> {
@@ -58,5 +69,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wgpu_open, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_empty_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(wgpu_stats, m)?)?;
     Ok(())
 }

@@ -50,6 +50,16 @@ pub struct State {
 static FREED: Mutex<Vec<wgpu::Buffer>> = Mutex::new(Vec::new());
 static FREED_BYTES: AtomicU64 = AtomicU64::new(0);
 
+/// Counters since the process started: dispatches recorded, submits, read-backs.
+static DISPATCHES: AtomicU64 = AtomicU64::new(0);
+static SUBMITS: AtomicU64 = AtomicU64::new(0);
+static READBACKS: AtomicU64 = AtomicU64::new(0);
+
+/// (dispatches, submits, read-backs) so far: how batched the recorded work is.
+pub fn stats() -> (u64, u64, u64) {
+    (DISPATCHES.load(Ordering::Relaxed), SUBMITS.load(Ordering::Relaxed), READBACKS.load(Ordering::Relaxed))
+}
+
 impl State {
     pub fn new(device: &wgpu::Device) -> State {
         let arena = device.create_buffer(&wgpu::BufferDescriptor {
@@ -236,6 +246,7 @@ pub fn dispatch(k: &Kernel, params: &[u32], bufs: &[(u32, &wgpu::Buffer)], group
     }
     let bind = g.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries });
     st.cmds.push(Cmd::Dispatch { pipeline, bind, groups });
+    DISPATCHES.fetch_add(1, Ordering::Relaxed);
     maybe_flush(g, &mut st);
     Ok(())
 }
@@ -286,6 +297,7 @@ fn flush_locked(g: &Gpu, st: &mut State) {
         }
     }
     g.queue.submit([enc.finish()]);
+    SUBMITS.fetch_add(1, Ordering::Relaxed);
     st.params.clear();
     // Buffers freed during this batch may be reused by work recorded from now on.
     let freed = std::mem::take(&mut *FREED.lock().unwrap_or_else(|p| p.into_inner()));
@@ -318,6 +330,7 @@ pub fn read(buf: &wgpu::Buffer, offset: usize, n: usize) -> Result<Vec<f32>> {
         return Ok(Vec::new());
     }
     let bytes = (n * 4) as u64;
+    READBACKS.fetch_add(1, Ordering::Relaxed);
     let staging = g.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ferrograd readback"),
         size: bytes,
