@@ -48,7 +48,20 @@ fn src(o: usize, k: usize, stride: usize, pad: usize, dil: usize, size: usize) -
     }
 }
 
-/// Unrolls one sample (C×H×W) into `cols` (K × L).
+/// The output columns `oj` whose input column `oj·stride + k·dil − pad` lies inside `0..size`,
+/// as a range (outside it the input is padding).
+#[inline]
+fn valid_range(out: usize, k: usize, stride: usize, pad: usize, dil: usize, size: usize) -> std::ops::Range<usize> {
+    // oj·stride ≥ pad − k·dil  and  oj·stride < size + pad − k·dil
+    let lo_num = pad as isize - (k * dil) as isize;
+    let lo = if lo_num <= 0 { 0 } else { (lo_num as usize).div_ceil(stride) };
+    let hi_num = (size + pad) as isize - (k * dil) as isize;
+    let hi = if hi_num <= 0 { 0 } else { (hi_num as usize).div_ceil(stride) };
+    lo.min(out)..hi.min(out).max(lo.min(out))
+}
+
+/// Unrolls one sample (C×H×W) into `cols` (K × L). Each output row segment is a slice copy
+/// (stride 1) or a strided read over the columns that fall inside the image, zeros elsewhere.
 pub fn im2col(x: &[f32], g: &ConvGeom, cols: &mut [f32]) {
     let l = g.l();
     for c in 0..g.c {
@@ -57,18 +70,23 @@ pub fn im2col(x: &[f32], g: &ConvGeom, cols: &mut [f32]) {
             for kj in 0..g.kw {
                 let row = (c * g.kh + ki) * g.kw + kj;
                 let dst = &mut cols[row * l..(row + 1) * l];
+                let cols_ok = valid_range(g.ow, kj, g.sw, g.pw, g.dw, g.w);
                 for oi in 0..g.oh {
                     let out = &mut dst[oi * g.ow..(oi + 1) * g.ow];
-                    match src(oi, ki, g.sh, g.ph, g.dh, g.h) {
-                        None => out.fill(0.0),
-                        Some(ii) => {
-                            let line = &plane[ii * g.w..(ii + 1) * g.w];
-                            for (oj, v) in out.iter_mut().enumerate() {
-                                *v = match src(oj, kj, g.sw, g.pw, g.dw, g.w) {
-                                    Some(jj) => line[jj],
-                                    None => 0.0,
-                                };
-                            }
+                    let Some(ii) = src(oi, ki, g.sh, g.ph, g.dh, g.h) else {
+                        out.fill(0.0);
+                        continue;
+                    };
+                    let line = &plane[ii * g.w..(ii + 1) * g.w];
+                    out[..cols_ok.start].fill(0.0);
+                    out[cols_ok.end..].fill(0.0);
+                    let j0 = cols_ok.start * g.sw + kj * g.dw - g.pw;
+                    let seg = &mut out[cols_ok.clone()];
+                    if g.sw == 1 {
+                        seg.copy_from_slice(&line[j0..j0 + seg.len()]);
+                    } else {
+                        for (t, v) in seg.iter_mut().enumerate() {
+                            *v = line[j0 + t * g.sw];
                         }
                     }
                 }
@@ -86,11 +104,20 @@ pub fn col2im(cols: &[f32], g: &ConvGeom, dx: &mut [f32]) {
             for kj in 0..g.kw {
                 let row = (c * g.kh + ki) * g.kw + kj;
                 let s = &cols[row * l..(row + 1) * l];
+                let cols_ok = valid_range(g.ow, kj, g.sw, g.pw, g.dw, g.w);
+                if cols_ok.is_empty() {
+                    continue;
+                }
+                let j0 = cols_ok.start * g.sw + kj * g.dw - g.pw;
                 for oi in 0..g.oh {
                     let Some(ii) = src(oi, ki, g.sh, g.ph, g.dh, g.h) else { continue };
-                    for oj in 0..g.ow {
-                        if let Some(jj) = src(oj, kj, g.sw, g.pw, g.dw, g.w) {
-                            plane[ii * g.w + jj] += s[oi * g.ow + oj];
+                    let seg = &s[oi * g.ow + cols_ok.start..oi * g.ow + cols_ok.end];
+                    let line = &mut plane[ii * g.w..(ii + 1) * g.w];
+                    if g.sw == 1 {
+                        line[j0..j0 + seg.len()].iter_mut().zip(seg).for_each(|(d, v)| *d += v);
+                    } else {
+                        for (t, v) in seg.iter().enumerate() {
+                            line[j0 + t * g.sw] += v;
                         }
                     }
                 }
@@ -235,17 +262,42 @@ mod tests {
     }
 
     #[test]
+    fn im2col_matches_the_definition_for_strides_padding_and_dilation() {
+        for &(h, w, k, st, p, d) in &[(5, 4, 3, 2, 1, 1), (6, 7, 2, 1, 2, 2), (4, 4, 5, 1, 2, 1), (3, 9, 1, 3, 0, 1), (2, 2, 3, 1, 3, 1)] {
+            let g = geom(h, w, k, k, st, p, d);
+            let x: Vec<f32> = (0..h * w).map(|v| v as f32 + 1.0).collect();
+            let mut cols = vec![f32::NAN; g.k() * g.l()];
+            im2col(&x, &g, &mut cols);
+            for ki in 0..k {
+                for kj in 0..k {
+                    for oi in 0..g.oh {
+                        for oj in 0..g.ow {
+                            let want = match (src(oi, ki, st, p, d, h), src(oj, kj, st, p, d, w)) {
+                                (Some(i), Some(j)) => x[i * w + j],
+                                _ => 0.0,
+                            };
+                            assert_eq!(cols[(ki * k + kj) * g.l() + oi * g.ow + oj], want, "{h}x{w} k{k} s{st} p{p} d{d}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn col2im_is_adjoint_of_im2col() {
         // <im2col(x), c> == <x, col2im(c)> for any x, c.
-        let g = geom(5, 4, 3, 2, 2, 1, 1);
-        let x: Vec<f32> = (0..20).map(|v| (v as f32 * 0.37).sin()).collect();
-        let c: Vec<f32> = (0..g.k() * g.l()).map(|v| (v as f32 * 0.11).cos()).collect();
-        let mut cols = vec![0.0; g.k() * g.l()];
-        im2col(&x, &g, &mut cols);
-        let mut back = vec![0.0; 20];
-        col2im(&c, &g, &mut back);
-        let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
-        let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
-        assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
+        for g in [geom(5, 4, 3, 2, 2, 1, 1), geom(6, 7, 2, 2, 1, 2, 2), geom(3, 9, 1, 1, 3, 0, 1), geom(4, 4, 5, 5, 1, 2, 1)] {
+            let n = g.h * g.w;
+            let x: Vec<f32> = (0..n).map(|v| (v as f32 * 0.37).sin()).collect();
+            let c: Vec<f32> = (0..g.k() * g.l()).map(|v| (v as f32 * 0.11).cos()).collect();
+            let mut cols = vec![0.0; g.k() * g.l()];
+            im2col(&x, &g, &mut cols);
+            let mut back = vec![0.0; n];
+            col2im(&c, &g, &mut back);
+            let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
+            let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert!((lhs - rhs).abs() < 1e-4, "{lhs} vs {rhs}");
+        }
     }
 }
