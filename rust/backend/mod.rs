@@ -429,3 +429,102 @@ pub fn dropout_mask(shape: &[usize], p: f32, device: Device) -> Result<Tensor> {
     });
     new_tensor(m, shape)
 }
+
+// ---- Batch normalization: fused kernels, CPU only. `Tensor::batch_norm` sends GPU tensors
+// ---- down its composed tensor-op path (which the wgpu kernels run) and never calls these.
+
+pub use cpu::batchnorm::BnStats;
+
+fn cpu_only(name: &str, ts: &[&Tensor]) -> Result<()> {
+    if on_gpu(ts) {
+        return Err(crate::error::Error::Runtime(format!(
+            "internal error: {name} is a CPU kernel but was handed a 'wgpu' tensor; please report this"
+        )));
+    }
+    Ok(())
+}
+
+/// x (N, C, *) seen as the (N, C, S) of the batch-norm kernels, S the product of the rest.
+fn bn_geom(x: &Tensor) -> cpu::batchnorm::BnGeom {
+    let s = x.shape();
+    cpu::batchnorm::BnGeom { n: s[0], c: s[1], s: s[2..].iter().product() }
+}
+
+/// `t` itself when contiguous, else a contiguous copy.
+fn dense(t: &Tensor) -> Result<Tensor> {
+    if t.is_contiguous() {
+        Ok(t.clone())
+    } else {
+        contiguous(t)
+    }
+}
+
+/// The row-major elements of a contiguous `t` within its storage data `d`.
+fn elems<'a>(t: &Tensor, d: &'a [f32]) -> &'a [f32] {
+    let o = t.layout().offset;
+    &d[o..o + t.numel()]
+}
+
+/// Training-mode batch norm of x (N, C, *) in one kernel: y = (x − μ)/√(σ²+ε)·w + b with the
+/// batch mean μ and biased variance σ² per channel (weight, bias: (C) or None), and those
+/// statistics (f64) for the backward and the running averages.
+pub fn batch_norm_train(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f32) -> Result<(Tensor, BnStats)> {
+    let mut all = vec![x];
+    all.extend(w);
+    all.extend(b);
+    cpu_only("batch_norm_train", &all)?;
+    let g = bn_geom(x);
+    let (wv, bv) = (w.map(|t| t.to_vec()), b.map(|t| t.to_vec()));
+    let x = dense(x)?;
+    let (y, st) = {
+        let d = x.storage().read();
+        cpu::batchnorm::forward_train(elems(&x, &d), &g, wv.as_deref(), bv.as_deref(), eps)
+    };
+    Ok((new_tensor(y, x.shape())?, st))
+}
+
+/// The gradients of `batch_norm_train` for the output gradient dy: (dx like x, dw (C), db (C)),
+/// given the forward's batch mean and 1/√(σ²+ε) per channel.
+pub fn batch_norm_train_backward(dy: &Tensor, x: &Tensor, mean: &[f64], invstd: &[f64], w: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut all = vec![dy, x];
+    all.extend(w);
+    cpu_only("batch_norm_train_backward", &all)?;
+    let g = bn_geom(x);
+    let wv = w.map(|t| t.to_vec());
+    let (dy, x) = (dense(dy)?, dense(x)?);
+    let (dx, dw, db) = with2(&dy, &x, |dd, xd| {
+        cpu::batchnorm::backward_train(elems(&dy, dd), elems(&x, xd), &g, mean, invstd, wv.as_deref())
+    });
+    Ok((new_tensor(dx, x.shape())?, new_tensor(dw, &[g.c])?, new_tensor(db, &[g.c])?))
+}
+
+/// Eval-mode batch norm of x (N, C, *) with given per-channel statistics (C): one affine pass,
+/// y = (x − mean)/√(var+ε)·w + b. Also returns 1/√(var+ε) for the backward.
+pub fn batch_norm_eval(x: &Tensor, mean: &[f32], var: &[f32], w: Option<&Tensor>, b: Option<&Tensor>, eps: f32) -> Result<(Tensor, Vec<f64>)> {
+    let mut all = vec![x];
+    all.extend(w);
+    all.extend(b);
+    cpu_only("batch_norm_eval", &all)?;
+    let g = bn_geom(x);
+    let (wv, bv) = (w.map(|t| t.to_vec()), b.map(|t| t.to_vec()));
+    let x = dense(x)?;
+    let (y, invstd) = {
+        let d = x.storage().read();
+        cpu::batchnorm::forward_eval(elems(&x, &d), &g, mean, var, wv.as_deref(), bv.as_deref(), eps)
+    };
+    Ok((new_tensor(y, x.shape())?, invstd))
+}
+
+/// The gradients of `batch_norm_eval` (statistics held constant): (dx, dw (C), db (C)).
+pub fn batch_norm_eval_backward(dy: &Tensor, x: &Tensor, mean: &[f32], invstd: &[f64], w: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut all = vec![dy, x];
+    all.extend(w);
+    cpu_only("batch_norm_eval_backward", &all)?;
+    let g = bn_geom(x);
+    let wv = w.map(|t| t.to_vec());
+    let (dy, x) = (dense(dy)?, dense(x)?);
+    let (dx, dw, db) = with2(&dy, &x, |dd, xd| {
+        cpu::batchnorm::backward_eval(elems(&dy, dd), elems(&x, xd), &g, mean, invstd, wv.as_deref())
+    });
+    Ok((new_tensor(dx, x.shape())?, new_tensor(dw, &[g.c])?, new_tensor(db, &[g.c])?))
+}

@@ -3,6 +3,7 @@
 
 pub mod elementwise;
 pub mod index;
+pub mod batchnorm;
 pub mod conv;
 pub mod matmul;
 pub mod pool;
