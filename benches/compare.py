@@ -237,7 +237,9 @@ def bench_training(key: str, repeats: int, scale: float, use_torch: bool) -> dic
     runs = {"ferrograd": fg_trainer(cfg, x, y)}
     if use_torch:
         runs["torch"] = torch_trainer(cfg, x, y)
-    t = side_by_side(runs, repeats, warm=3)
+    # The pause lets the other library's spinning worker threads (OpenMP, rayon) go idle
+    # first: without it a short epoch of whichever library runs second loses a core.
+    t = side_by_side(runs, repeats, warm=3, pause=0.5)
     return {k: n / float(np.median(v)) for k, v in t.items()} | {"unit": "samples/s", "samples": n}
 
 
@@ -246,7 +248,7 @@ def bench_inference(repeats: int, use_torch: bool) -> dict:
     runs = {"ferrograd": fg_inference(x)}
     if use_torch:
         runs["torch"] = torch_inference(x)
-    t = side_by_side(runs, repeats, warm=2)
+    t = side_by_side(runs, repeats, warm=2, pause=0.5)
     return {k: len(x) / float(np.median(v)) for k, v in t.items()} | {"unit": "images/s", "samples": len(x)}
 
 

@@ -11,7 +11,10 @@ pub mod reduce;
 pub mod softmax;
 pub mod strided;
 
-/// Elements below which a loop stays on one thread.
-pub const PAR_THRESHOLD: usize = 1 << 15;
+/// Elements below which a loop stays on one thread. Waking a sleeping worker costs tens of µs
+/// on a virtual machine (an inter-processor interrupt through the hypervisor): measured on
+/// these 2-core machines, `exp` of 32k elements took 63 µs on one thread and 103 µs on two,
+/// 131k elements 238 µs and 156 µs.
+pub const PAR_THRESHOLD: usize = 1 << 16;
 /// Elements per parallel chunk.
 pub const PAR_CHUNK: usize = 1 << 13;
