@@ -19,8 +19,6 @@ pub enum UnaryOp {
     Sigmoid,
     Relu,
     LeakyRelu(f32),
-    /// 1 where x > 0, else `neg_slope`: the derivative of (leaky) ReLU.
-    ReluGrad(f32),
     Clamp(f32, f32),
     /// 1 where lo <= x <= hi, else 0: the derivative of clamp.
     ClampMask(f32, f32),
@@ -45,6 +43,9 @@ pub enum BinaryOp {
     Le,
     Gt,
     Ge,
+    /// The (leaky) ReLU backward in one pass: a · (1 where b > 0, else the slope), with a the
+    /// incoming gradient and b the layer's input.
+    ReluGradMul(f32),
 }
 
 impl BinaryOp {
@@ -63,6 +64,7 @@ impl BinaryOp {
             BinaryOp::Le => "le",
             BinaryOp::Gt => "gt",
             BinaryOp::Ge => "ge",
+            BinaryOp::ReluGradMul(_) => "relu_grad_mul",
         }
     }
 }

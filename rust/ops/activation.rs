@@ -40,7 +40,8 @@ impl Tensor {
         let out = backend::unary(self, op)?;
         let x = Saved::new(self);
         Ok(record(name, &[self], out, move |g| {
-            Ok(vec![Some(g.mul(&backend::unary(&x.get()?, UnaryOp::ReluGrad(slope))?)?)])
+            let x = x.get()?;
+            Ok(vec![Some(backend::binary(g, &x, g.shape(), backend::BinaryOp::ReluGradMul(slope))?)])
         }))
     }
 }

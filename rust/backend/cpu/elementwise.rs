@@ -55,7 +55,6 @@ pub fn unary(data: &[f32], l: &Layout, op: UnaryOp) -> Vec<f32> {
         // `x.max(0.0)` would turn NaN into 0; torch's relu keeps NaN.
         UnaryOp::Relu => map_layout(data, l, |x| if x < 0.0 { 0.0 } else { x }),
         UnaryOp::LeakyRelu(s) => map_layout(data, l, move |x| if x < 0.0 { x * s } else { x }),
-        UnaryOp::ReluGrad(s) => map_layout(data, l, move |x| if x > 0.0 { 1.0 } else { s }),
         UnaryOp::Clamp(lo, hi) => map_layout(data, l, move |x| if x < lo { lo } else if x > hi { hi } else { x }),
         UnaryOp::ClampMask(lo, hi) => map_layout(data, l, move |x| if x >= lo && x <= hi { 1.0 } else { 0.0 }),
         UnaryOp::PowScalar(e) => {
@@ -110,6 +109,7 @@ pub fn binary(a: &[f32], la: &Layout, b: &[f32], lb: &Layout, out_shape: &[usize
         BinaryOp::Add => dispatch!(|x, y| x + y),
         BinaryOp::Sub => dispatch!(|x, y| x - y),
         BinaryOp::Mul => dispatch!(|x, y| x * y),
+        BinaryOp::ReluGradMul(s) => dispatch!(move |g, x| if x > 0.0 { g } else { g * s }),
         BinaryOp::Div => dispatch!(|x, y| x / y),
         BinaryOp::Pow => dispatch!(f32::powf),
         BinaryOp::Maximum => dispatch!(maximum),

@@ -103,7 +103,6 @@ fn unary_code(op: UnaryOp) -> (u32, f32, f32) {
         UnaryOp::Sigmoid => (7, 0.0, 0.0),
         UnaryOp::Relu => (8, 0.0, 0.0),
         UnaryOp::LeakyRelu(s) => (9, s, 0.0),
-        UnaryOp::ReluGrad(s) => (10, s, 0.0),
         UnaryOp::Clamp(lo, hi) => (11, lo, hi),
         UnaryOp::ClampMask(lo, hi) => (12, lo, hi),
         UnaryOp::PowScalar(e) => (13, e, 0.0),
@@ -112,8 +111,10 @@ fn unary_code(op: UnaryOp) -> (u32, f32, f32) {
     }
 }
 
-fn binary_code(op: BinaryOp) -> u32 {
-    match op {
+/// The kernel's op code and scalar for a binary op.
+fn binary_code(op: BinaryOp) -> (u32, f32) {
+    let code = match op {
+        BinaryOp::ReluGradMul(s) => return (13, s),
         BinaryOp::Add => 0,
         BinaryOp::Sub => 1,
         BinaryOp::Mul => 2,
@@ -127,7 +128,8 @@ fn binary_code(op: BinaryOp) -> u32 {
         BinaryOp::Le => 10,
         BinaryOp::Gt => 11,
         BinaryOp::Ge => 12,
-    }
+    };
+    (code, 0.0)
 }
 
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
@@ -144,7 +146,8 @@ pub fn binary(a: &Tensor, b: &Tensor, out_shape: &[usize], op: BinaryOp) -> Resu
     let (a, b) = (on_gpu(a)?, on_gpu(b)?);
     let n: usize = out_shape.iter().product();
     let y = queue::alloc(n)?;
-    let p = params(out_shape, binary_code(op), 0.0, 0.0, &[operand(&a, out_shape), operand(&b, out_shape), dense_operand(out_shape)])?;
+    let (code, s0) = binary_code(op);
+    let p = params(out_shape, code, s0, 0.0, &[operand(&a, out_shape), operand(&b, out_shape), dense_operand(out_shape)])?;
     dispatch(&kernel("binary"), &p, &[(1, buf(&a)), (2, buf(&b)), (4, &y.buf)], grid(n))?;
     Ok(tensor(y, out_shape))
 }

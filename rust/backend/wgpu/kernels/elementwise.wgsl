@@ -97,7 +97,6 @@ fn unary_op(op: u32, x: f32) -> f32 {
         case 7u: { return sigmoid(x); }
         case 8u: { return select(x, 0.0, x < 0.0); }
         case 9u: { return select(x, x * s0(), x < 0.0); }
-        case 10u: { return select(s0(), 1.0, x > 0.0); }
         case 11u: {
             if (x < s0()) { return s0(); }
             if (x > s1()) { return s1(); }
@@ -138,6 +137,8 @@ fn binary_op(op: u32, x: f32, y: f32) -> f32 {
         case 10u: { return bool_f(x <= y); }
         case 11u: { return bool_f(x > y); }
         case 12u: { return bool_f(x >= y); }
+        // (leaky) ReLU backward: x the gradient, y the layer's input, s0 the slope.
+        case 13u: { return select(x * s0(), x, y > 0.0); }
         default: { return x; }
     }
 }
