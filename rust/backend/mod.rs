@@ -46,6 +46,10 @@ pub enum BinaryOp {
     /// The (leaky) ReLU backward in one pass: a · (1 where b > 0, else the slope), with a the
     /// incoming gradient and b the layer's input.
     ReluGradMul(f32),
+    /// The sigmoid backward in one pass: a · b · (1 − b), b the sigmoid's output.
+    SigmoidGradMul,
+    /// The tanh backward in one pass: a · (1 − b²), b the tanh's output.
+    TanhGradMul,
 }
 
 impl BinaryOp {
@@ -65,6 +69,8 @@ impl BinaryOp {
             BinaryOp::Gt => "gt",
             BinaryOp::Ge => "ge",
             BinaryOp::ReluGradMul(_) => "relu_grad_mul",
+            BinaryOp::SigmoidGradMul => "sigmoid_grad_mul",
+            BinaryOp::TanhGradMul => "tanh_grad_mul",
         }
     }
 }

@@ -10,9 +10,9 @@ impl Tensor {
         let out = backend::unary(self, UnaryOp::Tanh)?;
         let o = Saved::new(&out);
         Ok(record("TanhBackward", &[self], out, move |g| {
-            // 1 − tanh²
+            // g · (1 − tanh²), one pass
             let o = o.get()?;
-            Ok(vec![Some(g.mul(&o.mul(&o)?.neg()?.add_scalar(1.0)?)?)])
+            Ok(vec![Some(backend::binary(g, &o, g.shape(), backend::BinaryOp::TanhGradMul)?)])
         }))
     }
 
@@ -20,9 +20,9 @@ impl Tensor {
         let out = backend::unary(self, UnaryOp::Sigmoid)?;
         let o = Saved::new(&out);
         Ok(record("SigmoidBackward", &[self], out, move |g| {
-            // σ(1 − σ)
+            // g · σ(1 − σ), one pass
             let o = o.get()?;
-            Ok(vec![Some(g.mul(&o.mul(&o.neg()?.add_scalar(1.0)?)?)?)])
+            Ok(vec![Some(backend::binary(g, &o, g.shape(), backend::BinaryOp::SigmoidGradMul)?)])
         }))
     }
 

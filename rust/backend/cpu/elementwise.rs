@@ -32,13 +32,9 @@ fn map_layout(data: &[f32], l: &Layout, f: impl Fn(f32) -> f32 + Sync + Send) ->
 }
 
 pub fn sigmoid(x: f32) -> f32 {
-    // Split by sign so exp never overflows.
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    // No branch on the sign (mispredicted half the time): for x < −88, exp(−x) overflows to
+    // +inf and 1/(1 + inf) is the correct limit 0; NaN stays NaN.
+    1.0 / (1.0 + (-x).exp())
 }
 
 /// `op` applied to every element of the view; the result is contiguous.
@@ -110,6 +106,8 @@ pub fn binary(a: &[f32], la: &Layout, b: &[f32], lb: &Layout, out_shape: &[usize
         BinaryOp::Sub => dispatch!(|x, y| x - y),
         BinaryOp::Mul => dispatch!(|x, y| x * y),
         BinaryOp::ReluGradMul(s) => dispatch!(move |g, x| if x > 0.0 { g } else { g * s }),
+        BinaryOp::SigmoidGradMul => dispatch!(|g, y| g * (y * (1.0 - y))),
+        BinaryOp::TanhGradMul => dispatch!(|g, y| g * (1.0 - y * y)),
         BinaryOp::Div => dispatch!(|x, y| x / y),
         BinaryOp::Pow => dispatch!(f32::powf),
         BinaryOp::Maximum => dispatch!(maximum),

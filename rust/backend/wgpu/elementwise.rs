@@ -115,6 +115,8 @@ fn unary_code(op: UnaryOp) -> (u32, f32, f32) {
 fn binary_code(op: BinaryOp) -> (u32, f32) {
     let code = match op {
         BinaryOp::ReluGradMul(s) => return (13, s),
+        BinaryOp::SigmoidGradMul => 14,
+        BinaryOp::TanhGradMul => 15,
         BinaryOp::Add => 0,
         BinaryOp::Sub => 1,
         BinaryOp::Mul => 2,

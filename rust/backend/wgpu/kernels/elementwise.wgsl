@@ -139,6 +139,9 @@ fn binary_op(op: u32, x: f32, y: f32) -> f32 {
         case 12u: { return bool_f(x >= y); }
         // (leaky) ReLU backward: x the gradient, y the layer's input, s0 the slope.
         case 13u: { return select(x * s0(), x, y > 0.0); }
+        // sigmoid and tanh backward from their outputs y.
+        case 14u: { return x * (y * (1.0 - y)); }
+        case 15u: { return x * (1.0 - y * y); }
         default: { return x; }
     }
 }
