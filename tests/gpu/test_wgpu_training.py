@@ -172,3 +172,29 @@ def test_tensor_larger_than_a_binding_is_refused_clearly():
     big = fg.zeros(limit + 1)
     with pytest.raises(RuntimeError, match="exceeds this device's largest storage binding"):
         big.to("wgpu")
+
+
+def test_optimizer_state_dict_round_trip_on_gpu():
+    rng = np.random.default_rng(0)
+    x = fg.tensor(rng.standard_normal((8, 5)).astype(np.float32), device="wgpu")
+    y = rng.integers(0, 3, 8)
+
+    def run(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    fg.manual_seed(1)
+    a = nn.Linear(5, 3).to("wgpu")
+    b = nn.Linear(5, 3).to("wgpu")
+    b.load_state_dict(a.state_dict())
+    opt_a = fg.optim.Adam(a.parameters(), lr=1e-2)
+    run(a, opt_a, 2)
+    b.load_state_dict(a.state_dict())
+    opt_b = fg.optim.Adam(b.parameters(), lr=1e-2)
+    opt_b.load_state_dict(opt_a.state_dict())
+    assert all(t.device == "wgpu" for st in opt_b.state.values() for t in st.values() if isinstance(t, fg.Tensor))
+    run(a, opt_a, 2)
+    run(b, opt_b, 2)
+    np.testing.assert_allclose(b.weight.numpy(), a.weight.numpy(), rtol=1e-6, atol=1e-7)
