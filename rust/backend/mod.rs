@@ -266,15 +266,7 @@ pub fn embed(src: &Tensor, shape: &[usize], at: &Layout) -> Result<Tensor> {
 pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Result<Tensor> {
     let row_len: usize = x.shape()[1..].iter().product();
     if on_gpu(&[x]) {
-        // One row copy per index, recorded into the same batch (no host round trip).
-        let mut shape = x.shape().to_vec();
-        shape[0] = idx.len();
-        let xd = wgpu::dense(x)?;
-        let y = wgpu::queue::alloc(idx.len() * row_len)?;
-        for (r, &i) in idx.iter().enumerate() {
-            wgpu::queue::copy(wgpu::buf(&xd), i * row_len, &y.buf, r * row_len, row_len)?;
-        }
-        return Ok(wgpu::tensor(y, &shape));
+        return wgpu::index::gather_rows(x, idx, row_len);
     }
     let xc = x.to_vec();
     let mut shape = x.shape().to_vec();
@@ -285,16 +277,7 @@ pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Result<Tensor> {
 pub fn scatter_add_rows(rows: &Tensor, idx: &[usize], shape: &[usize]) -> Result<Tensor> {
     let row_len: usize = shape[1..].iter().product();
     if on_gpu(&[rows]) {
-        // Rows that repeat must add up: accumulate one row view at a time with the add kernel.
-        let y = wgpu::elementwise::full(shape, 0.0)?;
-        let full = Layout::contiguous(shape);
-        for (r, &i) in idx.iter().enumerate() {
-            let dst = y.view_with(full.select(0, i), None);
-            let src = rows.view_with(rows.layout().select(0, r), None);
-            let sum = wgpu::elementwise::binary(&dst, &src, dst.shape(), BinaryOp::Add)?;
-            wgpu::elementwise::assign(&sum, wgpu::buf(&y), &full.select(0, i))?;
-        }
-        return Ok(y);
+        return wgpu::index::scatter_add_rows(rows, idx, shape, row_len);
     }
     let mut out = vec![0.0f32; shape.iter().product()];
     cpu::index::scatter_add_rows(&mut out, row_len, idx, &rows.to_vec());

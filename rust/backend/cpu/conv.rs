@@ -157,7 +157,7 @@ pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32
         let cols = &mut cols.0;
         im2col(&x[n * g.c * g.h * g.w..(n + 1) * g.c * g.h * g.w], g, cols);
         let wm = MatRef { data: w, offset: 0, rs: k, cs: 1 };
-        let cm = MatRef { data: &cols, offset: 0, rs: l, cs: 1 };
+        let cm = MatRef { data: cols, offset: 0, rs: l, cs: 1 };
         matmul_into_par(yn, wm, cm, g.o, k, l, !par, false);
         if let Some(b) = b {
             for (oc, row) in yn.chunks_mut(l).enumerate() {

@@ -63,11 +63,6 @@ pub fn gpu() -> Result<&'static Gpu> {
     GPU.get_or_init(open).as_ref().map_err(|m| Error::Device(m.clone()))
 }
 
-/// True once a GPU was opened successfully (without trying to open one).
-pub fn is_open() -> bool {
-    matches!(GPU.get(), Some(Ok(_)))
-}
-
 /// What `ferrograd.devices()` lists for one adapter.
 #[derive(Clone, Debug)]
 pub struct AdapterSummary {
@@ -100,7 +95,7 @@ pub fn adapters() -> Vec<AdapterSummary> {
 impl Gpu {
     /// The largest tensor (in elements) one kernel binding can hold on this device.
     pub fn max_binding_elems(&self) -> usize {
-        let bytes = (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size);
+        let bytes = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         (bytes / 4) as usize
     }
 

@@ -171,14 +171,15 @@ fn source(t: &Tile) -> String {
     s
 }
 
-fn cached_source(t: &Tile) -> (String, &'static str) {
-    static CACHE: OnceLock<Mutex<HashMap<Tile, &'static str>>> = OnceLock::new();
-    let key = format!("matmul_{}x{}x{}_{}x{}_{}{}", t.bm, t.bn, t.tk, t.tm, t.tn, t.a_k_fast as u8, t.b_n_fast as u8);
+/// The pipeline key and generated source of a tile, made once per tile (a handful exist; each
+/// is leaked once so the pipeline cache can hold `&'static str`s and no call formats strings).
+fn cached_source(t: &Tile) -> (&'static str, &'static str) {
+    static CACHE: OnceLock<Mutex<HashMap<Tile, (&'static str, &'static str)>>> = OnceLock::new();
     let mut m = CACHE.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|p| p.into_inner());
-    // A handful of tile variants exist; leaking each generated source once keeps the pipeline
-    // cache's `&'static str` simple.
-    let src = *m.entry(*t).or_insert_with(|| Box::leak(source(t).into_boxed_str()));
-    (key, src)
+    *m.entry(*t).or_insert_with(|| {
+        let key = format!("matmul_{}x{}x{}_{}x{}_{}{}", t.bm, t.bn, t.tk, t.tm, t.tn, t.a_k_fast as u8, t.b_n_fast as u8);
+        (Box::leak(key.into_boxed_str()), Box::leak(source(t).into_boxed_str()))
+    })
 }
 
 /// The largest tile that still gives enough workgroups to fill a big GPU (DESIGN.md §4: a
@@ -200,7 +201,7 @@ pub fn gemm(a_buf: &wgpu::Buffer, a: Mat, b_buf: &wgpu::Buffer, b: Mat, c_buf: &
     }
     let t = pick_tile(batch, m, n, &a, &b);
     let (key, src) = cached_source(&t);
-    let kernel = Kernel { key: &key, source: src, entry: "main" };
+    let kernel = Kernel { key, source: src, entry: "main" };
     let mode = match bias {
         None | Some((_, Bias::None)) => 0,
         Some((_, Bias::PerColumn)) => 1,

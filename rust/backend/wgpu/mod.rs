@@ -8,6 +8,7 @@
 pub mod context;
 pub mod conv;
 pub mod elementwise;
+pub mod index;
 pub mod matmul;
 pub mod optim;
 pub mod pool;

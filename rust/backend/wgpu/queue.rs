@@ -32,7 +32,6 @@ pub const WG: u32 = 256;
 
 enum Cmd {
     Dispatch { pipeline: wgpu::ComputePipeline, bind: wgpu::BindGroup, groups: [u32; 3] },
-    Copy { src: wgpu::Buffer, src_off: u64, dst: wgpu::Buffer, dst_off: u64, bytes: u64 },
     Clear { buf: wgpu::Buffer, bytes: u64 },
 }
 
@@ -127,8 +126,8 @@ pub fn alloc(len: usize) -> Result<GpuBuffer> {
         return Err(Error::Runtime(format!(
             "wgpu: a tensor of {len} elements ({} MiB) exceeds this device's largest storage binding ({} MiB, adapter '{}'); \
              split the work into smaller batches or use device 'cpu'",
-            len * 4 >> 20,
-            max * 4 >> 20,
+            (len * 4) >> 20,
+            (max * 4) >> 20,
             g.info.name
         )));
     }
@@ -175,18 +174,6 @@ pub fn upload(data: &[f32]) -> Result<GpuBuffer> {
 fn as_bytes(v: &[f32]) -> &[u8] {
     // f32 has no padding and any bit pattern is a valid byte: the view is sound.
     unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
-}
-
-/// Records a buffer-to-buffer copy of `n` elements, in order with the dispatches.
-pub fn copy(src: &wgpu::Buffer, src_off: usize, dst: &wgpu::Buffer, dst_off: usize, n: usize) -> Result<()> {
-    if n == 0 {
-        return Ok(());
-    }
-    let g = gpu()?;
-    let mut st = lock(g);
-    st.cmds.push(Cmd::Copy { src: src.clone(), src_off: (src_off * 4) as u64, dst: dst.clone(), dst_off: (dst_off * 4) as u64, bytes: (n * 4) as u64 });
-    maybe_flush(g, &mut st);
-    Ok(())
 }
 
 /// A compiled kernel: WGSL source and its entry point, cached by `key`.
@@ -285,10 +272,6 @@ fn flush_locked(g: &Gpu, st: &mut State) {
                     pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
                     i += 1;
                 }
-            }
-            Cmd::Copy { src, src_off, dst, dst_off, bytes } => {
-                enc.copy_buffer_to_buffer(src, *src_off, dst, *dst_off, *bytes);
-                i += 1;
             }
             Cmd::Clear { buf, bytes } => {
                 enc.clear_buffer(buf, 0, Some(*bytes));
