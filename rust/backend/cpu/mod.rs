@@ -10,6 +10,7 @@ pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod strided;
+pub mod transpose;
 
 /// Elements below which a loop stays on one thread. Waking a sleeping worker costs tens of µs
 /// on a virtual machine (an inter-processor interrupt through the hypervisor): measured on
