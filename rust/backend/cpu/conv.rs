@@ -3,7 +3,8 @@
 //! (O) × (C·kh·kw) weight. Samples run in parallel; the backward passes reuse the same layout
 //! (col2im scatters the input gradient back).
 
-use super::matmul::{matmul_into_par, MatRef};
+use super::matmul::{matmul_col_major, matmul_into_par, MatRef};
+use super::transpose::col_major_into_rows;
 use rayon::prelude::*;
 
 /// Sizes of one conv2d call (groups = 1).
@@ -146,31 +147,54 @@ fn per_sample_parallel(g: &ConvGeom) -> bool {
 }
 
 /// y (N×O×oh×ow) = conv(x (N×C×H×W), w (O×K)) + b.
+///
+/// For deep products each sample's w·cols is computed column-major (O contiguous) and written
+/// back transposed, the bias added on the way: with O on gemm's left and wᵀ laid out once per
+/// call, gemm repacks nothing per sample (a row-major dst made it repack the K×L unrolled
+/// input). Measured for 32→64 channels at 14×14, batch 128, two threads: 12.8 → 10.8 ms.
 pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32> {
     let (k, l) = (g.k(), g.l());
-    // Every element is written by the GEMM (accumulate = false): a pooled buffer will do.
+    // Every element is written (by the product or the transposition): a pooled buffer will do.
     let mut y = crate::tensor::pool::take(g.n * g.o * l);
     let par = per_sample_parallel(g);
-    // im2col overwrites all of `cols`, so one scratch buffer serves many samples (a fresh
-    // multi-hundred-KB allocation per sample cost page faults on every call).
-    let body = |cols: &mut Scratch, (n, yn): (usize, &mut [f32])| {
-        let cols = &mut cols.0;
+    // Shallow products (conv1's K = 25) gain nothing from the column-major product and pay
+    // the transposition.
+    let col_major = k >= 128;
+    // wᵀ (K×O, row-major), i.e. w column-major: gemm's preferred left operand.
+    let wt: Vec<f32> = if col_major { (0..k * g.o).map(|i| w[(i % g.o) * k + i / g.o]).collect() } else { Vec::new() };
+    // im2col overwrites all of `cols` and the GEMM all of `prod`, so one pair of scratch
+    // buffers serves many samples (a fresh multi-hundred-KB allocation per sample cost page
+    // faults on every call).
+    let body = |s: &mut (Scratch, Scratch), (n, yn): (usize, &mut [f32])| {
+        let (cols, prod) = (&mut s.0 .0, &mut s.1 .0);
         im2col(&x[n * g.c * g.h * g.w..(n + 1) * g.c * g.h * g.w], g, cols);
-        let wm = MatRef { data: w, offset: 0, rs: k, cs: 1 };
         let cm = MatRef { data: cols, offset: 0, rs: l, cs: 1 };
-        matmul_into_par(yn, wm, cm, g.o, k, l, !par, false);
-        if let Some(b) = b {
-            for (oc, row) in yn.chunks_mut(l).enumerate() {
-                row.iter_mut().for_each(|v| *v += b[oc]);
+        if col_major {
+            let wm = MatRef { data: &wt, offset: 0, rs: 1, cs: g.o };
+            matmul_col_major(prod, wm, cm, g.o, k, l);
+            if let Some(b) = b {
+                for (oc, row) in yn.chunks_mut(l).enumerate() {
+                    row.fill(b[oc]);
+                }
+            }
+            // SAFETY: prod holds O·L floats, yn is O rows of L, and they are distinct buffers.
+            unsafe { col_major_into_rows(prod.as_ptr(), g.o, l, yn.as_mut_ptr(), l, b.is_some()) };
+        } else {
+            let wm = MatRef { data: w, offset: 0, rs: k, cs: 1 };
+            matmul_into_par(yn, wm, cm, g.o, k, l, !par, false);
+            if let Some(b) = b {
+                for (oc, row) in yn.chunks_mut(l).enumerate() {
+                    row.iter_mut().for_each(|v| *v += b[oc]);
+                }
             }
         }
     };
-    let scratch = || Scratch::new(k * l);
+    let scratch = || (Scratch::new(k * l), Scratch::new(if col_major { g.o * l } else { 0 }));
     if par {
         y.par_chunks_mut(g.o * l).enumerate().for_each_init(scratch, body);
     } else {
-        let mut cols = scratch();
-        y.chunks_mut(g.o * l).enumerate().for_each(|item| body(&mut cols, item));
+        let mut s = scratch();
+        y.chunks_mut(g.o * l).enumerate().for_each(|item| body(&mut s, item));
     }
     y
 }
@@ -259,6 +283,42 @@ mod tests {
         assert_eq!((g.oh, g.ow), (4, 4));
         assert_eq!(&y[..4], &[1.0, 3.0, 5.0, 3.0]);
         assert_eq!(y[5], 1.0 + 2.0 + 4.0 + 5.0);
+    }
+
+    #[test]
+    fn deep_forward_matches_direct_convolution() {
+        // K = 8·5·5 = 200 takes the column-major product; bias, padding, stride and 3 samples.
+        for &(stride, pad) in &[(1usize, 2usize), (2, 1)] {
+            let (n, c, h, w, o, kk) = (3usize, 8usize, 7usize, 6usize, 6usize, 5usize);
+            let oh = (h + 2 * pad - kk) / stride + 1;
+            let ow = (w + 2 * pad - kk) / stride + 1;
+            let g = ConvGeom { n, c, h, w, o, kh: kk, kw: kk, sh: stride, sw: stride, ph: pad, pw: pad, dh: 1, dw: 1, oh, ow };
+            assert!(g.k() >= 128);
+            let x: Vec<f32> = (0..n * c * h * w).map(|v| (v as f32 * 0.37).sin()).collect();
+            let wt: Vec<f32> = (0..o * g.k()).map(|v| (v as f32 * 0.11).cos()).collect();
+            let b: Vec<f32> = (0..o).map(|v| v as f32 - 2.5).collect();
+            let y = forward(&x, &wt, Some(&b), &g);
+            for s in 0..n {
+                for oc in 0..o {
+                    for oi in 0..oh {
+                        for oj in 0..ow {
+                            let mut want = b[oc] as f64;
+                            for ci in 0..c {
+                                for ki in 0..kk {
+                                    for kj in 0..kk {
+                                        if let (Some(i), Some(j)) = (src(oi, ki, stride, pad, 1, h), src(oj, kj, stride, pad, 1, w)) {
+                                            want += wt[oc * g.k() + (ci * kk + ki) * kk + kj] as f64 * x[((s * c + ci) * h + i) * w + j] as f64;
+                                        }
+                                    }
+                                }
+                            }
+                            let got = y[((s * o + oc) * oh + oi) * ow + oj] as f64;
+                            assert!((got - want).abs() < 1e-4 * (1.0 + want.abs()), "s{s} o{oc} ({oi},{oj}): {got} vs {want}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
