@@ -14,9 +14,9 @@ pub struct MatRef<'a> {
 }
 
 /// Products below this many flops run on one thread: measured here, 128×784×10 (2 MFLOP) took
-/// 32 µs on one thread and 60 µs on two (waking the second worker dominates), 128×784×64
-/// (13 MFLOP) 69 µs and 42 µs.
-const PARALLEL_FLOPS: f64 = 8e6;
+/// 32 µs on one thread and 60 µs on two (waking the second worker dominates), 60×784×100
+/// (9.4 MFLOP, column-major path) 66 µs and 78 µs, 128×784×64 (13 MFLOP) 69 µs and 42 µs.
+const PARALLEL_FLOPS: f64 = 12e6;
 
 /// dst (m×n, row-major, contiguous at `dst`) = a (m×k) · b (k×n), multi-threaded when the
 /// product is large enough.
@@ -55,7 +55,9 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     // single-threaded gemm per thread on its own block of the output scales almost linearly.
     // FG_GEMM_MODE=gemm restores gemm's own threading (for comparisons).
     if parallel && threads > 1 && !gemm_own_threads() {
-        if n >= m {
+        // Split so that each block keeps the column-major path when the whole product takes it
+        // (splitting n = 100 columns in two lost it: 60×784×100 ran slower on two threads).
+        if n >= m && !column_major_pays(&a, &b, m, n) {
             split_columns(dst, a, b, m, k, n, threads, accumulate);
         } else {
             split_rows(dst, a, b, m, k, n, threads, accumulate);
