@@ -5,6 +5,7 @@ pub mod elementwise;
 pub mod index;
 pub mod batchnorm;
 pub mod conv;
+pub mod math;
 pub mod matmul;
 pub mod pool;
 pub mod reduce;
