@@ -84,6 +84,10 @@ pub fn im2col(x: &[f32], g: &ConvGeom, cols: &mut [f32]) {
                     let line = &plane[ii * g.w..(ii + 1) * g.w];
                     out[..cols_ok.start].fill(0.0);
                     out[cols_ok.end..].fill(0.0);
+                    if cols_ok.is_empty() {
+                        // The whole row falls in padding (j0 below would underflow).
+                        continue;
+                    }
                     let j0 = cols_ok.start * g.sw + kj * g.dw - g.pw;
                     let seg = &mut out[cols_ok.clone()];
                     if g.sw == 1 {
@@ -368,8 +372,9 @@ mod tests {
 
     #[test]
     fn im2col_matches_the_definition_for_strides_padding_and_dilation() {
-        // The last four take the padded-plane path (stride 1, dilation 1, ow ≥ 8).
-        for &(h, w, k, st, p, d) in &[(5, 4, 3, 2, 1, 1), (6, 7, 2, 1, 2, 2), (4, 4, 5, 1, 2, 1), (3, 9, 1, 3, 0, 1), (2, 2, 3, 1, 3, 1), (10, 12, 3, 1, 1, 1), (14, 14, 5, 1, 2, 1), (9, 20, 5, 1, 0, 1), (8, 9, 2, 1, 0, 1)] {
+        // (1, 1, 3, 1, 2, 2) has kernel columns entirely in padding; the last four take the
+        // padded-plane path (stride 1, dilation 1, ow ≥ 8).
+        for &(h, w, k, st, p, d) in &[(5, 4, 3, 2, 1, 1), (6, 7, 2, 1, 2, 2), (4, 4, 5, 1, 2, 1), (3, 9, 1, 3, 0, 1), (2, 2, 3, 1, 3, 1), (1, 1, 3, 1, 2, 2), (10, 12, 3, 1, 1, 1), (14, 14, 5, 1, 2, 1), (9, 20, 5, 1, 0, 1), (8, 9, 2, 1, 0, 1)] {
             let g = geom(h, w, k, k, st, p, d);
             let x: Vec<f32> = (0..h * w).map(|v| v as f32 + 1.0).collect();
             let mut cols = vec![f32::NAN; g.k() * g.l()];
