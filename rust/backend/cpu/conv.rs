@@ -191,6 +191,11 @@ impl Drop for Scratch {
     }
 }
 
+/// wᵀ (K×O, row-major) of the (O×K) weight.
+fn transpose_weight(w: &[f32], o: usize, k: usize) -> Vec<f32> {
+    (0..k * o).map(|i| w[(i % o) * k + i / o]).collect()
+}
+
 fn per_sample_parallel(g: &ConvGeom) -> bool {
     g.n >= rayon::current_num_threads()
 }
@@ -210,7 +215,7 @@ pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32
     // the transposition.
     let col_major = k >= 128;
     // wᵀ (K×O, row-major), i.e. w column-major: gemm's preferred left operand.
-    let wt: Vec<f32> = if col_major { (0..k * g.o).map(|i| w[(i % g.o) * k + i / g.o]).collect() } else { Vec::new() };
+    let wt: Vec<f32> = if col_major { transpose_weight(w, g.o, k) } else { Vec::new() };
     // im2col overwrites all of `cols` and the GEMM all of `prod`, so one pair of scratch
     // buffers serves many samples (a fresh multi-hundred-KB allocation per sample cost page
     // faults on every call).
@@ -248,8 +253,50 @@ pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32
     y
 }
 
-/// dx (N×C×H×W) from dy (N×O×L) and w (O×K): col2im(wᵀ · dy[n]).
+/// dx (N×C×H×W) from dy (N×O×L) and w (O×K).
+///
+/// For stride 1 and dilation 1 (with padding below the kernel size) dx is itself a convolution:
+/// dy correlated with the spatially flipped kernel, input and output channels swapped, padded
+/// by k − 1 − p. It then runs as the forward pass does (unrolled input, deep products), which
+/// beat wᵀ·dy per sample (a product of depth O = 64) followed by col2im's scatter-add:
+/// conv 32→64 at 14×14, batch 128, two threads, forward + backward 42.9 → 36.0 ms.
 pub fn backward_input(dy: &[f32], w: &[f32], g: &ConvGeom) -> Vec<f32> {
+    if g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph < g.kh && g.pw < g.kw {
+        let gt = ConvGeom {
+            n: g.n,
+            c: g.o,
+            h: g.oh,
+            w: g.ow,
+            o: g.c,
+            kh: g.kh,
+            kw: g.kw,
+            sh: 1,
+            sw: 1,
+            ph: g.kh - 1 - g.ph,
+            pw: g.kw - 1 - g.pw,
+            dh: 1,
+            dw: 1,
+            oh: g.h,
+            ow: g.w,
+        };
+        let (kh, kw) = (g.kh, g.kw);
+        let mut flipped = vec![0.0f32; g.c * g.o * kh * kw];
+        for o in 0..g.o {
+            for c in 0..g.c {
+                for ki in 0..kh {
+                    for kj in 0..kw {
+                        flipped[((c * g.o + o) * kh + ki) * kw + kj] = w[((o * g.c + c) * kh + (kh - 1 - ki)) * kw + (kw - 1 - kj)];
+                    }
+                }
+            }
+        }
+        return forward(dy, &flipped, None, &gt);
+    }
+    backward_input_col2im(dy, w, g)
+}
+
+/// dx = col2im(wᵀ · dy[n]) per sample: any stride, padding and dilation.
+fn backward_input_col2im(dy: &[f32], w: &[f32], g: &ConvGeom) -> Vec<f32> {
     let (k, l) = (g.k(), g.l());
     let chw = g.c * g.h * g.w;
     let mut dx = vec![0.0f32; g.n * chw];
@@ -366,6 +413,25 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn input_gradient_as_a_convolution_matches_col2im() {
+        // Stride 1, dilation 1: the flipped-kernel convolution against wᵀ·dy + col2im, with
+        // asymmetric kernels, zero / partial / full padding and several channels.
+        for &(h, w, kh, kw, ph, pw) in &[(7usize, 9usize, 3usize, 5usize, 1usize, 2usize), (14, 14, 5, 5, 2, 2), (6, 11, 2, 3, 0, 0), (5, 8, 3, 3, 2, 0)] {
+            let (n, c, o) = (3usize, 4usize, 6usize);
+            let (oh, ow) = (h + 2 * ph - kh + 1, w + 2 * pw - kw + 1);
+            let g = ConvGeom { n, c, h, w, o, kh, kw, sh: 1, sw: 1, ph, pw, dh: 1, dw: 1, oh, ow };
+            let dy: Vec<f32> = (0..n * o * oh * ow).map(|v| (v as f32 * 0.29).sin()).collect();
+            let wt: Vec<f32> = (0..o * g.k()).map(|v| (v as f32 * 0.13).cos()).collect();
+            let got = backward_input(&dy, &wt, &g);
+            let want = backward_input_col2im(&dy, &wt, &g);
+            assert_eq!(got.len(), want.len());
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{h}x{w} k{kh}x{kw} p{ph},{pw} at {i}: {a} vs {b}");
             }
         }
     }
