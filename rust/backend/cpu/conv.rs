@@ -225,7 +225,7 @@ pub fn forward(x: &[f32], w: &[f32], b: Option<&[f32]>, g: &ConvGeom) -> Vec<f32
         let cm = MatRef { data: cols, offset: 0, rs: l, cs: 1 };
         if col_major {
             let wm = MatRef { data: &wt, offset: 0, rs: 1, cs: g.o };
-            matmul_col_major(prod, wm, cm, g.o, k, l);
+            matmul_col_major(prod, wm, cm, g.o, k, l, false);
             if let Some(b) = b {
                 for (oc, row) in yn.chunks_mut(l).enumerate() {
                     row.fill(b[oc]);
@@ -325,13 +325,20 @@ pub fn backward_weight(dy: &[f32], x: &[f32], g: &ConvGeom) -> Vec<f32> {
     let (k, l) = (g.k(), g.l());
     let chw = g.c * g.h * g.w;
     let par = per_sample_parallel(g);
+    // Deep products accumulate column-major (O contiguous), as the forward computes them, and
+    // are transposed once at the end instead of once per sample.
+    let col_major = k >= 128;
     let accumulate = |acc: &mut Vec<f32>, cols: &mut Vec<f32>, n: usize| {
         im2col(&x[n * chw..(n + 1) * chw], g, cols);
         let dyn_ = MatRef { data: dy, offset: n * g.o * l, rs: l, cs: 1 };
         let ct = MatRef { data: cols, offset: 0, rs: 1, cs: l };
-        matmul_into_par(acc, dyn_, ct, g.o, l, k, !par, true);
+        if col_major {
+            matmul_col_major(acc, dyn_, ct, g.o, l, k, true);
+        } else {
+            matmul_into_par(acc, dyn_, ct, g.o, l, k, !par, true);
+        }
     };
-    if par {
+    let mut acc = if par {
         let threads = rayon::current_num_threads().max(1);
         let per = g.n.div_ceil(threads);
         let partials: Vec<Vec<f32>> = (0..threads)
@@ -357,7 +364,14 @@ pub fn backward_weight(dy: &[f32], x: &[f32], g: &ConvGeom) -> Vec<f32> {
             accumulate(&mut acc, &mut cols.0, n);
         }
         acc
+    };
+    if col_major {
+        let mut rows = vec![0.0f32; g.o * k];
+        // SAFETY: acc holds O·K floats column-major, rows is O rows of K; distinct buffers.
+        unsafe { col_major_into_rows(acc.as_ptr(), g.o, k, rows.as_mut_ptr(), k, false) };
+        acc = rows;
     }
+    acc
 }
 
 #[cfg(test)]
@@ -411,6 +425,38 @@ mod tests {
                             let got = y[((s * o + oc) * oh + oi) * ow + oj] as f64;
                             assert!((got - want).abs() < 1e-4 * (1.0 + want.abs()), "s{s} o{oc} ({oi},{oj}): {got} vs {want}");
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_weight_gradient_matches_the_definition() {
+        // K = 6·5·5 = 150 accumulates column-major; 5 samples split over threads.
+        let (n, c, h, w, o, kk, p) = (5usize, 6usize, 9usize, 10usize, 7usize, 5usize, 2usize);
+        let (oh, ow) = (h + 2 * p - kk + 1, w + 2 * p - kk + 1);
+        let g = ConvGeom { n, c, h, w, o, kh: kk, kw: kk, sh: 1, sw: 1, ph: p, pw: p, dh: 1, dw: 1, oh, ow };
+        assert!(g.k() >= 128);
+        let x: Vec<f32> = (0..n * c * h * w).map(|v| (v as f32 * 0.41).sin()).collect();
+        let dy: Vec<f32> = (0..n * o * oh * ow).map(|v| (v as f32 * 0.23).cos()).collect();
+        let got = backward_weight(&dy, &x, &g);
+        for oc in 0..o {
+            for ci in 0..c {
+                for ki in 0..kk {
+                    for kj in 0..kk {
+                        let mut want = 0f64;
+                        for s in 0..n {
+                            for oi in 0..oh {
+                                for oj in 0..ow {
+                                    if let (Some(i), Some(j)) = (src(oi, ki, 1, p, 1, h), src(oj, kj, 1, p, 1, w)) {
+                                        want += dy[((s * o + oc) * oh + oi) * ow + oj] as f64 * x[((s * c + ci) * h + i) * w + j] as f64;
+                                    }
+                                }
+                            }
+                        }
+                        let gv = got[oc * g.k() + (ci * kk + ki) * kk + kj] as f64;
+                        assert!((gv - want).abs() < 1e-3 * (1.0 + want.abs()), "({oc},{ci},{ki},{kj}): {gv} vs {want}");
                     }
                 }
             }

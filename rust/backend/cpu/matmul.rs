@@ -103,23 +103,27 @@ unsafe fn gemm_block(dst: *mut f32, ld: usize, a: MatRef, a_off: usize, b: MatRe
          if accumulate { 1.0 } else { 0.0 }, 1.0, false, false, false, par);
 }
 
-/// dst (m×n, column-major: element (i, j) at i + j·m) = a·b on this thread. For callers that
-/// consume a column-major result themselves (the convolution writes it back transposed).
-pub fn matmul_col_major(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize) {
+/// dst (m×n, column-major: element (i, j) at i + j·m) = a·b (or += when `accumulate`) on this
+/// thread. For callers that keep a column-major result themselves (the convolution writes it
+/// back transposed, or sums many products before transposing once).
+pub fn matmul_col_major(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, accumulate: bool) {
     assert!(dst.len() >= m * n);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        dst[..m * n].fill(0.0);
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
         return;
     }
     assert!(a.offset + (m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "matmul operand out of bounds");
     assert!(b.offset + (k - 1) * b.rs + (n - 1) * b.cs < b.data.len(), "matmul operand out of bounds");
     // SAFETY: operands bounds-checked above; dst is exclusively borrowed and m·n long.
     unsafe {
-        gemm(m, n, k, dst.as_mut_ptr(), m as isize, 1, false, a.data.as_ptr().add(a.offset), a.cs as isize, a.rs as isize,
-             b.data.as_ptr().add(b.offset), b.cs as isize, b.rs as isize, 0.0, 1.0, false, false, false, Parallelism::None);
+        gemm(m, n, k, dst.as_mut_ptr(), m as isize, 1, accumulate, a.data.as_ptr().add(a.offset), a.cs as isize, a.rs as isize,
+             b.data.as_ptr().add(b.offset), b.cs as isize, b.rs as isize, if accumulate { 1.0 } else { 0.0 }, 1.0,
+             false, false, false, Parallelism::None);
     }
 }
 
