@@ -17,6 +17,7 @@
 
 use super::{check_lengths, check_nonneg, check_unit, flush_subnormal, for_chunks};
 use crate::error::Result;
+use multiversion::multiversion;
 
 /// Adam / AdamW hyper-parameters (torch's names and defaults for Adam).
 #[derive(Clone, Debug, PartialEq)]
@@ -114,32 +115,58 @@ pub fn adam_step(
     if let Some(v) = vmax {
         states.push(v);
     }
-    for_chunks(param, grad, &mut states, |p, g, s| {
-        let moments = |pi: &mut f32, gi: f32, mi: &mut f32, vi: &mut f32| {
-            let gi = sign * gi + l2 * *pi;
-            *pi -= lr_wd * *pi;
-            *mi = flush_subnormal(b1 * *mi + one_b1 * gi);
-            *vi = flush_subnormal(b2 * *vi + one_b2 * gi * gi);
-        };
-        match s {
-            [m, v] => {
-                for (((pi, &gi), mi), vi) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    moments(pi, gi, mi, vi);
-                    *pi -= step_size * *mi / (vi.sqrt() * inv_bc2_sqrt + eps);
-                }
-            }
-            [m, v, vm] => {
-                let it = p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()).zip(vm.iter_mut());
-                for ((((pi, &gi), mi), vi), vmi) in it {
-                    moments(pi, gi, mi, vi);
-                    *vmi = vmi.max(*vi);
-                    *pi -= step_size * *mi / (vmi.sqrt() * inv_bc2_sqrt + eps);
-                }
-            }
-            _ => unreachable!("two or three states"),
-        }
+    let k = AdamConsts { sign, l2, lr_wd, b1, b2, one_b1, one_b2, step_size, inv_bc2_sqrt, eps };
+    for_chunks(param, grad, &mut states, |p, g, s| match s {
+        [m, v] => adam_loop(p, g, m, v, k),
+        [m, v, vm] => amsgrad_loop(p, g, m, v, vm, k),
+        _ => unreachable!("two or three states"),
     });
     Ok(())
+}
+
+/// The per-step constants of the update (folded in double precision by `adam_step`).
+#[derive(Clone, Copy)]
+struct AdamConsts {
+    sign: f32,
+    l2: f32,
+    lr_wd: f32,
+    b1: f32,
+    b2: f32,
+    one_b1: f32,
+    one_b2: f32,
+    step_size: f32,
+    inv_bc2_sqrt: f32,
+    eps: f32,
+}
+
+/// Weight decay and the two moment updates for one element.
+#[inline(always)]
+fn moments(k: &AdamConsts, pi: &mut f32, gi: f32, mi: &mut f32, vi: &mut f32) {
+    let gi = k.sign * gi + k.l2 * *pi;
+    *pi -= k.lr_wd * *pi;
+    *mi = flush_subnormal(k.b1 * *mi + k.one_b1 * gi);
+    *vi = flush_subnormal(k.b2 * *vi + k.one_b2 * gi * gi);
+}
+
+// The loops run in AVX2 / AVX-512 clones where the CPU has them (the wheel targets baseline
+// x86-64): the square root and division make the update compute-bound in SSE2. The same IEEE
+// operations in any width, so every clone gives the same bits.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx512bw", "x86_64+avx2+fma"))]
+fn adam_loop(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: AdamConsts) {
+    for (((pi, &gi), mi), vi) in p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()) {
+        moments(&k, pi, gi, mi, vi);
+        *pi -= k.step_size * *mi / (vi.sqrt() * k.inv_bc2_sqrt + k.eps);
+    }
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx512bw", "x86_64+avx2+fma"))]
+fn amsgrad_loop(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vm: &mut [f32], k: AdamConsts) {
+    let it = p.iter_mut().zip(g.iter()).zip(m.iter_mut()).zip(v.iter_mut()).zip(vm.iter_mut());
+    for ((((pi, &gi), mi), vi), vmi) in it {
+        moments(&k, pi, gi, mi, vi);
+        *vmi = vmi.max(*vi);
+        *pi -= k.step_size * *mi / (vmi.sqrt() * k.inv_bc2_sqrt + k.eps);
+    }
 }
 
 #[cfg(test)]
