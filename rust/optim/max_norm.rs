@@ -6,7 +6,7 @@
 //! two dimensions (biases, scalars) are left alone. The optimizers apply this after their
 //! step to each parameter group that has `max_norm` set; `nn.utils.max_norm_` reuses it.
 
-use crate::backend::cpu::{strided, PAR_THRESHOLD};
+use crate::backend::cpu::{parallel, strided};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
@@ -41,7 +41,7 @@ pub fn renorm_rows(data: &mut [f32], row_len: usize, max_norm: f64) -> Result<()
             data.len()
         )));
     }
-    if data.len() >= PAR_THRESHOLD && data.len() > row_len {
+    if parallel(data.len()) && data.len() > row_len {
         data.par_chunks_mut(row_len).for_each(|r| renorm_row(r, max_norm));
     } else {
         data.chunks_mut(row_len).for_each(|r| renorm_row(r, max_norm));

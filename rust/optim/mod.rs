@@ -174,7 +174,7 @@ const OPTIM_PAR_THRESHOLD: usize = 1 << 17;
 
 /// Runs `f` over matching chunks of the parameter, gradient and state slices: in parallel above
 /// `OPTIM_PAR_THRESHOLD` elements, in one piece below it (where the hand-off costs more than it
-/// saves).
+/// saves) or with a single thread in the pool.
 /// Every update rule is elementwise, so any split gives the same bits as the serial loop.
 pub(crate) fn for_chunks<F>(param: &mut [f32], grad: &[f32], states: &mut [&mut [f32]], f: F)
 where
@@ -182,7 +182,7 @@ where
 {
     let n = param.len();
     debug_assert!(grad.len() == n && states.iter().all(|s| s.len() == n));
-    if n < OPTIM_PAR_THRESHOLD {
+    if n < OPTIM_PAR_THRESHOLD || rayon::current_num_threads() < 2 {
         f(param, grad, states);
         return;
     }

@@ -13,7 +13,7 @@
 //! (x − head) − tail: x − head is exact when x is near the mean, so an offset of 10⁴ on data
 //! with a spread of 10⁻² does not lose the spread to the mean's rounding.
 
-use super::{PAR_CHUNK, PAR_THRESHOLD};
+use super::{parallel, PAR_CHUNK};
 use rayon::prelude::*;
 
 /// The (N, C, S) shape of one batch-norm call.
@@ -106,7 +106,7 @@ fn per_channel<T: Send>(g: &BnGeom, block: impl Fn(usize, usize) -> Vec<T> + Syn
     if g.c == 0 {
         return Vec::new();
     }
-    if g.numel() < PAR_THRESHOLD {
+    if !parallel(g.numel()) {
         return block(0, g.c);
     }
     let cpb = channels_per_block(g);
@@ -204,7 +204,7 @@ fn map_channels(x: &[f32], g: &BnGeom, f: impl Fn(usize, &mut [f32], &[f32]) + S
     }
     if g.s == 1 {
         // f gets one whole row and channel 0: it walks the channels itself.
-        if g.numel() >= PAR_THRESHOLD {
+        if parallel(g.numel()) {
             out.par_chunks_mut(g.c)
                 .zip(x.par_chunks(g.c))
                 .with_min_len(PAR_CHUNK.div_ceil(g.c))
@@ -212,7 +212,7 @@ fn map_channels(x: &[f32], g: &BnGeom, f: impl Fn(usize, &mut [f32], &[f32]) + S
         } else {
             out.chunks_mut(g.c).zip(x.chunks(g.c)).for_each(|(o, x)| f(0, o, x));
         }
-    } else if g.numel() >= PAR_THRESHOLD {
+    } else if parallel(g.numel()) {
         out.par_chunks_mut(g.s)
             .zip(x.par_chunks(g.s))
             .enumerate()
@@ -296,7 +296,7 @@ pub fn backward_train(dy: &[f32], x: &[f32], g: &BnGeom, mean: &[f64], invstd: &
     if g.numel() > 0 {
         let step = if s1 { g.c } else { g.s };
         let min_len = PAR_CHUNK.div_ceil(step);
-        if g.numel() >= PAR_THRESHOLD {
+        if parallel(g.numel()) {
             dx.par_chunks_mut(step)
                 .zip(dy.par_chunks(step))
                 .zip(x.par_chunks(step))

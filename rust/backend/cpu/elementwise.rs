@@ -1,7 +1,7 @@
 //! Elementwise kernels: unary maps, broadcast binary maps, `where`.
 
 use super::strided::{gather, view};
-use super::{PAR_CHUNK, PAR_THRESHOLD};
+use super::{parallel, PAR_CHUNK};
 use crate::backend::{BinaryOp, UnaryOp};
 use crate::tensor::Layout;
 use ndarray::{ArrayD, IxDyn, Zip};
@@ -28,7 +28,7 @@ fn zip_into<F: Fn(f32, f32) -> f32>(out: &mut [f32], a: &[f32], b: &[f32], f: F)
 
 fn map_slice(src: &[f32], f: impl Fn(f32) -> f32 + Sync + Send + Copy) -> Vec<f32> {
     let mut out = crate::tensor::pool::take(src.len());
-    if src.len() >= PAR_THRESHOLD {
+    if parallel(src.len()) {
         out.par_chunks_mut(PAR_CHUNK).zip(src.par_chunks(PAR_CHUNK)).for_each(|(o, s)| map_into(o, s, f));
     } else {
         map_into(&mut out, src, f);
@@ -144,7 +144,7 @@ where
     if same && la.is_contiguous() && lb.is_contiguous() {
         let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
         let mut out = crate::tensor::pool::take(n);
-        if n >= PAR_THRESHOLD {
+        if parallel(n) {
             out.par_chunks_mut(PAR_CHUNK)
                 .zip(sa.par_chunks(PAR_CHUNK).zip(sb.par_chunks(PAR_CHUNK)))
                 .for_each(|(o, (x, y))| zip_into(o, x, y, f));
@@ -170,7 +170,7 @@ where
     let vb = view(b, &lb.broadcast_to("binary", out_shape).expect("shapes were checked by the op"));
     let mut out = ArrayD::<f32>::zeros(IxDyn(out_shape));
     let z = Zip::from(&mut out).and(&va).and(&vb);
-    if n >= PAR_THRESHOLD {
+    if parallel(n) {
         z.par_for_each(|o, &x, &y| *o = f(x, y));
     } else {
         z.for_each(|o, &x, &y| *o = f(x, y));
@@ -210,7 +210,7 @@ where
             }
         }
     };
-    if n >= PAR_THRESHOLD {
+    if parallel(n) {
         let rows_per = (PAR_CHUNK / cols).max(1) * cols;
         out.par_chunks_mut(rows_per).zip(mat.par_chunks(rows_per)).for_each(|(o, m)| body(o, m));
     } else {

@@ -64,7 +64,7 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
         }
         return;
     }
-    let par = if parallel { Parallelism::Rayon(threads) } else { Parallelism::None };
+    let par = if parallel && threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
     // SAFETY: all three operands were bounds-checked above for the strides given; dst is
     // exclusively borrowed and does not overlap the inputs (they are shared borrows).
     unsafe { gemm_block(dst.as_mut_ptr(), n, a, 0, b, 0, m, k, n, accumulate, par) }

@@ -4,7 +4,7 @@
 //! that gradient checks and losses can see.
 
 use super::strided::gather;
-use super::PAR_THRESHOLD;
+use super::parallel;
 use crate::backend::ReduceOp;
 use crate::tensor::Layout;
 use rayon::prelude::*;
@@ -79,12 +79,12 @@ pub fn reduce(data: &[f32], l: &Layout, dims: &[usize], op: ReduceOp) -> Vec<f32
     if inner == 0 {
         return vec![0.0; outer];
     }
-    if outer == 1 && inner >= PAR_THRESHOLD {
+    if outer == 1 && parallel(inner) {
         // One long row (a full reduction): split it across threads.
         let parts: Vec<f32> = mat.par_chunks(super::PAR_CHUNK).map(|c| reduce_row(c, op)).collect();
         return vec![reduce_row(&parts, op)];
     }
-    if mat.len() >= PAR_THRESHOLD && outer > 1 {
+    if parallel(mat.len()) && outer > 1 {
         mat.par_chunks(inner).map(|r| reduce_row(r, op)).collect()
     } else {
         mat.chunks(inner).map(|r| reduce_row(r, op)).collect()

@@ -1,14 +1,14 @@
 //! Row-wise softmax / log-softmax and the fused cross-entropy, computed with the row maximum
 //! subtracted so that exp never overflows.
 
-use super::PAR_THRESHOLD;
+use super::parallel;
 use rayon::prelude::*;
 
 fn for_rows(out: &mut [f32], src: &[f32], cols: usize, f: impl Fn(&mut [f32], &[f32]) + Sync + Send) {
     if cols == 0 {
         return;
     }
-    if src.len() >= PAR_THRESHOLD {
+    if parallel(src.len()) {
         out.par_chunks_mut(cols).zip(src.par_chunks(cols)).for_each(|(o, s)| f(o, s));
     } else {
         out.chunks_mut(cols).zip(src.chunks(cols)).for_each(|(o, s)| f(o, s));
