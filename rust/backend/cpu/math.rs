@@ -13,8 +13,8 @@ pub fn exp(x: f32) -> f32 {
     // Adding 1.5·2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
     // Clamping keeps n in [−150, 128]: 2^128 overflows to +inf as e^x should, and below −150 the
-    // result is 0 anyway. NaN passes through the comparisons unchanged.
-    let x = if x < -104.0 { -104.0 } else if x > 89.0 { 89.0 } else { x };
+    // result is 0 anyway. NaN stays NaN.
+    let x = x.clamp(-104.0, 89.0);
     let t = x * LOG2E + ROUND;
     let n = t - ROUND;
     let ni = t.to_bits() as i32 - ROUND.to_bits() as i32;
@@ -24,7 +24,7 @@ pub fn exp(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5; // Cephes' 5.0000001201e-1, which rounds to 0.5 in f32
     let er = p * (r * r) + r + 1.0;
     // 2^n = 2^h · 2^(n−h), each factor a normal float (h = n/2 ∈ [−75, 64]).
     let h = ni >> 1;
