@@ -1,6 +1,17 @@
-//! 2-D max and average pooling over (N·C) planes, in parallel across planes.
+//! 2-D max and average pooling over (N·C) planes, in parallel across planes for large inputs.
 
 use rayon::prelude::*;
+
+/// Runs `f(p, plane)` over the `chunk`-long planes of `out`: in parallel when `work` (elements
+/// touched) is large enough, on this thread otherwise (a hand-off costs more than a small
+/// pooling does).
+fn for_planes<T: Send>(out: &mut [T], chunk: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    if super::parallel(work) {
+        out.par_chunks_mut(chunk).enumerate().for_each(|(p, c)| f(p, c));
+    } else {
+        out.chunks_mut(chunk).enumerate().for_each(|(p, c)| f(p, c));
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolGeom {
@@ -28,7 +39,7 @@ pub fn max_forward(x: &[f32], g: &PoolGeom) -> (Vec<f32>, Vec<u32>) {
     let mut idx = vec![0u32; g.planes * ohw];
     // Without padding every window lies inside the plane: a loop with no bounds tests.
     let inside = g.oh > 0 && g.ow > 0 && g.ph == 0 && g.pw == 0 && (g.oh - 1) * g.sh + (g.kh - 1) * g.dh < g.h && (g.ow - 1) * g.sw + (g.kw - 1) * g.dw < g.w;
-    y.par_chunks_mut(ohw).zip(idx.par_chunks_mut(ohw)).enumerate().for_each(|(p, (yp, ip))| {
+    let body = |p: usize, yp: &mut [f32], ip: &mut [u32]| {
         let plane = &x[p * hw..(p + 1) * hw];
         if inside && (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) == (2, 2, 2, 2, 1, 1) {
             max_2x2(plane, g, yp, ip);
@@ -83,7 +94,12 @@ pub fn max_forward(x: &[f32], g: &PoolGeom) -> (Vec<f32>, Vec<u32>) {
                 ip[oi * g.ow + oj] = at;
             }
         }
-    });
+    };
+    if super::parallel(g.planes * hw) {
+        y.par_chunks_mut(ohw).zip(idx.par_chunks_mut(ohw)).enumerate().for_each(|(p, (yp, ip))| body(p, yp, ip));
+    } else {
+        y.chunks_mut(ohw).zip(idx.chunks_mut(ohw)).enumerate().for_each(|(p, (yp, ip))| body(p, yp, ip));
+    }
     (y, idx)
 }
 
@@ -116,7 +132,7 @@ fn max_2x2(plane: &[f32], g: &PoolGeom, yp: &mut [f32], ip: &mut [u32]) {
 pub fn max_backward(dy: &[f32], idx: &[u32], g: &PoolGeom) -> Vec<f32> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let mut dx = crate::tensor::pool::zeroed(g.planes * hw);
-    dx.par_chunks_mut(hw).enumerate().for_each(|(p, dp)| {
+    for_planes(&mut dx, hw, g.planes * hw, |p, dp| {
         for o in 0..ohw {
             let at = idx[p * ohw + o];
             if at != u32::MAX {
@@ -166,7 +182,7 @@ fn for_window(g: &PoolGeom, oi: usize, oj: usize, mut f: impl FnMut(usize)) {
 pub fn avg_forward(x: &[f32], g: &PoolGeom, include_pad: bool) -> Vec<f32> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let mut y = vec![0.0f32; g.planes * ohw];
-    y.par_chunks_mut(ohw).enumerate().for_each(|(p, yp)| {
+    for_planes(&mut y, ohw, g.planes * hw, |p, yp| {
         let plane = &x[p * hw..(p + 1) * hw];
         for oi in 0..g.oh {
             for oj in 0..g.ow {
@@ -182,7 +198,7 @@ pub fn avg_forward(x: &[f32], g: &PoolGeom, include_pad: bool) -> Vec<f32> {
 pub fn avg_backward(dy: &[f32], g: &PoolGeom, include_pad: bool) -> Vec<f32> {
     let (hw, ohw) = (g.h * g.w, g.oh * g.ow);
     let mut dx = crate::tensor::pool::zeroed(g.planes * hw);
-    dx.par_chunks_mut(hw).enumerate().for_each(|(p, dp)| {
+    for_planes(&mut dx, hw, g.planes * hw, |p, dp| {
         for oi in 0..g.oh {
             for oj in 0..g.ow {
                 let share = dy[p * ohw + oi * g.ow + oj] / window_count(g, oi, oj, include_pad);
