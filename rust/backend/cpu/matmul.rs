@@ -31,25 +31,32 @@ pub fn matmul_into_acc(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     matmul_into_par(dst, a, b, m, k, n, flops > PARALLEL_FLOPS, accumulate);
 }
 
-/// `matmul_into` with the threading chosen by the caller (false inside an already parallel
-/// loop), and `accumulate` adding the product into dst instead of overwriting it.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, parallel: bool, accumulate: bool) {
+/// Checks dst's length and the operands' bounds (panics: callers validated the shapes), and
+/// settles the empty products: false when gemm has nothing to do (m or n is 0, or k is 0 and
+/// dst was set to the empty sum).
+fn has_work(dst: &mut [f32], a: &MatRef, b: &MatRef, m: usize, k: usize, n: usize, accumulate: bool) -> bool {
     assert!(dst.len() >= m * n);
     if m == 0 || n == 0 {
-        return;
+        return false;
     }
     if k == 0 {
         if !accumulate {
             dst[..m * n].fill(0.0);
         }
+        return false;
+    }
+    assert!(a.offset + (m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "matmul operand out of bounds");
+    assert!(b.offset + (k - 1) * b.rs + (n - 1) * b.cs < b.data.len(), "matmul operand out of bounds");
+    true
+}
+
+/// `matmul_into` with the threading chosen by the caller (false inside an already parallel
+/// loop), and `accumulate` adding the product into dst instead of overwriting it.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, parallel: bool, accumulate: bool) {
+    if !has_work(dst, &a, &b, m, k, n, accumulate) {
         return;
     }
-    let check = |r: &MatRef, rows: usize, cols: usize| {
-        assert!(r.offset + (rows - 1) * r.rs + (cols - 1) * r.cs < r.data.len(), "matmul operand out of bounds");
-    };
-    check(&a, m, k);
-    check(&b, k, n);
     let threads = rayon::current_num_threads();
     // gemm's own rayon split scales poorly on two cores (about 1.05× one core at 1024³); one
     // single-threaded gemm per thread on its own block of the output scales almost linearly.
@@ -107,18 +114,9 @@ unsafe fn gemm_block(dst: *mut f32, ld: usize, a: MatRef, a_off: usize, b: MatRe
 /// thread. For callers that keep a column-major result themselves (the convolution writes it
 /// back transposed, or sums many products before transposing once).
 pub fn matmul_col_major(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, accumulate: bool) {
-    assert!(dst.len() >= m * n);
-    if m == 0 || n == 0 {
+    if !has_work(dst, &a, &b, m, k, n, accumulate) {
         return;
     }
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(a.offset + (m - 1) * a.rs + (k - 1) * a.cs < a.data.len(), "matmul operand out of bounds");
-    assert!(b.offset + (k - 1) * b.rs + (n - 1) * b.cs < b.data.len(), "matmul operand out of bounds");
     // SAFETY: operands bounds-checked above; dst is exclusively borrowed and m·n long.
     unsafe {
         gemm(m, n, k, dst.as_mut_ptr(), m as isize, 1, accumulate, a.data.as_ptr().add(a.offset), a.cs as isize, a.rs as isize,
