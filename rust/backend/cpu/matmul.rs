@@ -184,6 +184,13 @@ mod tests {
         assert_eq!(c, [17.0, 23.0, 39.0, 53.0]);
     }
 
+    /// c ≈ scale·want, elementwise, relative to the magnitude.
+    fn assert_close(c: &[f32], want: &[f32], scale: f32, what: &str) {
+        for (x, y) in c.iter().zip(want) {
+            assert!((x - scale * y).abs() < 1e-3 * scale * (1.0 + y.abs()), "{what}: {x} vs {scale}·{y}");
+        }
+    }
+
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut c = vec![0.0f32; m * n];
         for i in 0..m {
@@ -209,13 +216,9 @@ mod tests {
             for parallel in [false, true] {
                 let mut c = vec![f32::NAN; m * n];
                 matmul_into_par(&mut c, ar, br, m, k, n, parallel, false);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
-                }
+                assert_close(&c, &want, 1.0, &format!("{m}x{k}x{n}"));
                 matmul_into_par(&mut c, ar, br, m, k, n, parallel, true);
-                for (x, y) in c.iter().zip(&want) {
-                    assert!((x - 2.0 * y).abs() < 2e-3 * (1.0 + y.abs()), "{m}x{k}x{n} accumulate");
-                }
+                assert_close(&c, &want, 2.0, &format!("{m}x{k}x{n} accumulate"));
             }
         }
     }
@@ -230,13 +233,9 @@ mod tests {
             let (ar, br) = (MatRef { data: &a, offset: 0, rs: k, cs: 1 }, MatRef { data: &b, offset: 0, rs: n, cs: 1 });
             let mut c = vec![f32::NAN; m * n];
             matmul_into_par(&mut c, ar, br, m, k, n, true, false);
-            for (x, y) in c.iter().zip(&want) {
-                assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
-            }
+            assert_close(&c, &want, 1.0, &format!("{m}x{k}x{n}"));
             matmul_into_par(&mut c, ar, br, m, k, n, true, true);
-            for (x, y) in c.iter().zip(&want) {
-                assert!((x - 2.0 * y).abs() < 2e-3 * (1.0 + y.abs()));
-            }
+            assert_close(&c, &want, 2.0, &format!("{m}x{k}x{n} accumulate"));
         }
     }
 }

@@ -123,15 +123,7 @@ fn sum_in_memory_order(src: &[f32], shape: &[usize], dims: &[usize]) -> Vec<f32>
                 *a += x as f64;
             }
         }
-        for d in (0..start).rev() {
-            idx[d] += 1;
-            at += out_stride[d];
-            if idx[d] < shape[d] {
-                break;
-            }
-            at -= out_stride[d] * shape[d];
-            idx[d] = 0;
-        }
+        super::strided::advance(&mut idx, shape, &out_stride, &mut at);
     }
     acc.into_iter().map(|x| x as f32).collect()
 }

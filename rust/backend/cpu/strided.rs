@@ -90,6 +90,20 @@ fn coalesced(l: &Layout) -> (Vec<usize>, Vec<usize>) {
     (shape, strides)
 }
 
+/// One odometer step over `idx` (row-major, last dim fastest) with `at` tracking the offset
+/// that `strides` give the index: how strided loops walk their outer dims.
+pub(crate) fn advance(idx: &mut [usize], shape: &[usize], strides: &[usize], at: &mut usize) {
+    for d in (0..idx.len()).rev() {
+        idx[d] += 1;
+        *at += strides[d];
+        if idx[d] < shape[d] {
+            return;
+        }
+        *at -= strides[d] * shape[d];
+        idx[d] = 0;
+    }
+}
+
 /// Calls `f(out_offset, src_offset, len, stride)` for every innermost row of the view, in
 /// row-major order (an odometer over the outer dims).
 fn for_rows(shape: &[usize], strides: &[usize], offset: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
@@ -100,15 +114,7 @@ fn for_rows(shape: &[usize], strides: &[usize], offset: usize, mut f: impl FnMut
     let mut at = offset;
     for r in 0..rows {
         f(r * len, at, len, stride);
-        for d in (0..nd - 1).rev() {
-            idx[d] += 1;
-            at += strides[d];
-            if idx[d] < shape[d] {
-                break;
-            }
-            at -= strides[d] * shape[d];
-            idx[d] = 0;
-        }
+        advance(&mut idx, shape, strides, &mut at);
     }
 }
 
