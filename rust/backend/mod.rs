@@ -310,36 +310,24 @@ pub use cpu::pool::PoolGeom;
 /// Runs `f` on a CPU tensor's elements in row-major order: the storage itself (no copy) when
 /// the view is contiguous, a gathered copy otherwise.
 fn with_dense<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> R {
-    let l = t.layout();
     let data = t.storage().read();
+    f(&row_major(&data, t.layout()))
+}
+
+/// A view's elements in row-major order: a slice of the storage when contiguous, a gathered copy
+/// otherwise.
+fn row_major<'a>(d: &'a [f32], l: &Layout) -> std::borrow::Cow<'a, [f32]> {
     if l.is_contiguous() {
-        f(&data[l.offset..l.offset + l.numel()])
+        std::borrow::Cow::Borrowed(&d[l.offset..l.offset + l.numel()])
     } else {
-        f(&cpu::strided::gather(&data, l))
+        std::borrow::Cow::Owned(cpu::strided::gather(d, l))
     }
 }
 
-/// Runs `f` on two operands' elements in row-major order: the storage itself (no copy) for
-/// contiguous views, a gathered copy otherwise.
+/// `with_dense` for two operands.
 fn with_dense2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> R {
     let (la, lb) = (a.layout(), b.layout());
-    with2(a, b, |da, db| {
-        let ga;
-        let sa = if la.is_contiguous() {
-            &da[la.offset..la.offset + la.numel()]
-        } else {
-            ga = cpu::strided::gather(da, la);
-            &ga[..]
-        };
-        let gb;
-        let sb = if lb.is_contiguous() {
-            &db[lb.offset..lb.offset + lb.numel()]
-        } else {
-            gb = cpu::strided::gather(db, lb);
-            &gb[..]
-        };
-        f(sa, sb)
-    })
+    with2(a, b, |da, db| f(&row_major(da, la), &row_major(db, lb)))
 }
 
 pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, g: &ConvGeom) -> Result<Tensor> {
@@ -460,62 +448,65 @@ fn elems<'a>(t: &Tensor, d: &'a [f32]) -> &'a [f32] {
 /// batch mean μ and biased variance σ² per channel (weight, bias: (C) or None), and those
 /// statistics (f64) for the backward and the running averages.
 pub fn batch_norm_train(x: &Tensor, w: Option<&Tensor>, b: Option<&Tensor>, eps: f32) -> Result<(Tensor, BnStats)> {
-    let mut all = vec![x];
-    all.extend(w);
-    all.extend(b);
-    cpu_only("batch_norm_train", &all)?;
-    let g = bn_geom(x);
-    let (wv, bv) = (w.map(|t| t.to_vec()), b.map(|t| t.to_vec()));
-    let x = dense(x)?;
-    let (y, st) = {
-        let d = x.storage().read();
-        cpu::batchnorm::forward_train(elems(&x, &d), &g, wv.as_deref(), bv.as_deref(), eps)
-    };
-    Ok((new_tensor(y, x.shape())?, st))
+    bn_forward("batch_norm_train", x, w, b, |xs, g, wv, bv| cpu::batchnorm::forward_train(xs, g, wv, bv, eps))
 }
 
 /// The gradients of `batch_norm_train` for the output gradient dy: (dx like x, dw (C), db (C)),
 /// given the forward's batch mean and 1/√(σ²+ε) per channel.
 pub fn batch_norm_train_backward(dy: &Tensor, x: &Tensor, mean: &[f64], invstd: &[f64], w: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
-    let mut all = vec![dy, x];
-    all.extend(w);
-    cpu_only("batch_norm_train_backward", &all)?;
-    let g = bn_geom(x);
-    let wv = w.map(|t| t.to_vec());
-    let (dy, x) = (dense(dy)?, dense(x)?);
-    let (dx, dw, db) = with2(&dy, &x, |dd, xd| {
-        cpu::batchnorm::backward_train(elems(&dy, dd), elems(&x, xd), &g, mean, invstd, wv.as_deref())
-    });
-    Ok((new_tensor(dx, x.shape())?, new_tensor(dw, &[g.c])?, new_tensor(db, &[g.c])?))
+    bn_backward("batch_norm_train_backward", dy, x, w, |d, xs, g, wv| cpu::batchnorm::backward_train(d, xs, g, mean, invstd, wv))
 }
 
 /// Eval-mode batch norm of x (N, C, *) with given per-channel statistics (C): one affine pass,
 /// y = (x − mean)/√(var+ε)·w + b. Also returns 1/√(var+ε) for the backward.
 pub fn batch_norm_eval(x: &Tensor, mean: &[f32], var: &[f32], w: Option<&Tensor>, b: Option<&Tensor>, eps: f32) -> Result<(Tensor, Vec<f64>)> {
-    let mut all = vec![x];
-    all.extend(w);
-    all.extend(b);
-    cpu_only("batch_norm_eval", &all)?;
-    let g = bn_geom(x);
-    let (wv, bv) = (w.map(|t| t.to_vec()), b.map(|t| t.to_vec()));
-    let x = dense(x)?;
-    let (y, invstd) = {
-        let d = x.storage().read();
-        cpu::batchnorm::forward_eval(elems(&x, &d), &g, mean, var, wv.as_deref(), bv.as_deref(), eps)
-    };
-    Ok((new_tensor(y, x.shape())?, invstd))
+    bn_forward("batch_norm_eval", x, w, b, |xs, g, wv, bv| cpu::batchnorm::forward_eval(xs, g, mean, var, wv, bv, eps))
 }
 
 /// The gradients of `batch_norm_eval` (statistics held constant): (dx, dw (C), db (C)).
 pub fn batch_norm_eval_backward(dy: &Tensor, x: &Tensor, mean: &[f32], invstd: &[f64], w: Option<&Tensor>) -> Result<(Tensor, Tensor, Tensor)> {
+    bn_backward("batch_norm_eval_backward", dy, x, w, |d, xs, g, wv| cpu::batchnorm::backward_eval(d, xs, g, mean, invstd, wv))
+}
+
+type BnKernelOut<S> = (Vec<f32>, S);
+
+/// The shared frame of the batch-norm forwards: CPU operands, x densified, the kernel run on
+/// its elements with the weight and bias as slices; y shaped like x, and the kernel's extra.
+fn bn_forward<S>(
+    op: &str,
+    x: &Tensor,
+    w: Option<&Tensor>,
+    b: Option<&Tensor>,
+    kernel: impl FnOnce(&[f32], &cpu::batchnorm::BnGeom, Option<&[f32]>, Option<&[f32]>) -> BnKernelOut<S>,
+) -> Result<(Tensor, S)> {
+    let mut all = vec![x];
+    all.extend(w);
+    all.extend(b);
+    cpu_only(op, &all)?;
+    let g = bn_geom(x);
+    let (wv, bv) = (w.map(|t| t.to_vec()), b.map(|t| t.to_vec()));
+    let x = dense(x)?;
+    let (y, extra) = {
+        let d = x.storage().read();
+        kernel(elems(&x, &d), &g, wv.as_deref(), bv.as_deref())
+    };
+    Ok((new_tensor(y, x.shape())?, extra))
+}
+
+/// The shared frame of the batch-norm backwards: (dx like x, dw (C), db (C)) from the kernel.
+fn bn_backward(
+    op: &str,
+    dy: &Tensor,
+    x: &Tensor,
+    w: Option<&Tensor>,
+    kernel: impl FnOnce(&[f32], &[f32], &cpu::batchnorm::BnGeom, Option<&[f32]>) -> (Vec<f32>, Vec<f32>, Vec<f32>),
+) -> Result<(Tensor, Tensor, Tensor)> {
     let mut all = vec![dy, x];
     all.extend(w);
-    cpu_only("batch_norm_eval_backward", &all)?;
+    cpu_only(op, &all)?;
     let g = bn_geom(x);
     let wv = w.map(|t| t.to_vec());
     let (dy, x) = (dense(dy)?, dense(x)?);
-    let (dx, dw, db) = with2(&dy, &x, |dd, xd| {
-        cpu::batchnorm::backward_eval(elems(&dy, dd), elems(&x, xd), &g, mean, invstd, wv.as_deref())
-    });
+    let (dx, dw, db) = with2(&dy, &x, |dd, xd| kernel(elems(&dy, dd), elems(&x, xd), &g, wv.as_deref()));
     Ok((new_tensor(dx, x.shape())?, new_tensor(dw, &[g.c])?, new_tensor(db, &[g.c])?))
 }
