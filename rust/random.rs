@@ -40,7 +40,7 @@ pub fn fill_with(out: &mut [f32], key: u64, draw: impl Fn(&mut Xoshiro256PlusPlu
         let mut rng = block_rng(key, b);
         chunk.iter_mut().for_each(|x| *x = draw(&mut rng));
     };
-    if out.len() > 2 * BLOCK {
+    if out.len() > 2 * BLOCK && crate::backend::cpu::threads::begin_parallel() {
         out.par_chunks_mut(BLOCK).enumerate().for_each(body);
     } else {
         out.chunks_mut(BLOCK).enumerate().for_each(body);

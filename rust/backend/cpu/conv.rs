@@ -197,8 +197,7 @@ fn transpose_weight(w: &[f32], o: usize, k: usize) -> Vec<f32> {
 }
 
 fn per_sample_parallel(g: &ConvGeom) -> bool {
-    let threads = rayon::current_num_threads();
-    threads > 1 && g.n >= threads
+    g.n >= rayon::current_num_threads() && super::threads::begin_parallel()
 }
 
 /// y (N×O×oh×ow) = conv(x (N×C×H×W), w (O×K)) + b.

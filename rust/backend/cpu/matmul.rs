@@ -13,10 +13,13 @@ pub struct MatRef<'a> {
     pub cs: usize,
 }
 
-/// Products below this many flops run on one thread: measured here, 128×784×10 (2 MFLOP) took
-/// 32 µs on one thread and 60 µs on two (waking the second worker dominates), 60×784×100
-/// (9.4 MFLOP, column-major path) 66 µs and 78 µs, 128×784×64 (13 MFLOP) 69 µs and 42 µs.
-const PARALLEL_FLOPS: f64 = 12e6;
+/// Products below this many flops run on one thread. With the workers kept awake (see
+/// `threads`) 60×784×100 (9.4 MFLOP) takes 38 µs on two threads and 65 on one. Smaller ones
+/// gain in isolation (10×128×1024: 20 → 12 µs) but not in a training step, where the other
+/// core must first fetch operands the calling core just wrote: logistic regression's
+/// 128×784×10 over a freshly gathered batch made the step 124 → 135–166 µs when split.
+/// (With sleeping workers the break-even was near 12 MFLOP.)
+const PARALLEL_FLOPS: f64 = 4e6;
 
 /// dst (m×n, row-major, contiguous at `dst`) = a (m×k) · b (k×n), multi-threaded when the
 /// product is large enough.
@@ -61,20 +64,25 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     // gemm's own rayon split scales poorly on two cores (about 1.05× one core at 1024³); one
     // single-threaded gemm per thread on its own block of the output scales almost linearly.
     // FG_GEMM_MODE=gemm restores gemm's own threading (for comparisons).
-    if parallel && threads > 1 && !gemm_own_threads() {
-        // Split so that each block keeps the column-major path when the whole product takes it
-        // (splitting n = 100 columns in two lost it: 60×784×100 ran slower on two threads).
-        if n >= m && !column_major_pays(&a, &b, m, n) {
-            split_columns(dst, a, b, m, k, n, threads, accumulate);
+    let parallel = parallel && threads > 1 && super::threads::begin_parallel();
+    let col_major = column_major_pays(&a, &b, m, n);
+    if parallel && !gemm_own_threads() {
+        // Blocks keep the whole product's orientation. A column-major product splits its rows
+        // only while each block still fills gemm's 64-row microkernel (128×1024×1024: rows
+        // ~1.0 ms, columns 1.25 ms); below that it splits columns (60×784×100: 30-row blocks
+        // took 76 µs, one thread 63).
+        let by_rows = if col_major { m >= 64 * threads } else { n < m };
+        if by_rows {
+            split_rows(dst, a, b, m, k, n, threads, col_major, accumulate);
         } else {
-            split_rows(dst, a, b, m, k, n, threads, accumulate);
+            split_columns(dst, a, b, m, k, n, threads, col_major, accumulate);
         }
         return;
     }
-    let par = if parallel && threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
+    let par = if parallel { Parallelism::Rayon(threads) } else { Parallelism::None };
     // SAFETY: all three operands were bounds-checked above for the strides given; dst is
     // exclusively borrowed and does not overlap the inputs (they are shared borrows).
-    unsafe { gemm_block(dst.as_mut_ptr(), n, a, 0, b, 0, m, k, n, accumulate, par) }
+    unsafe { gemm_block(dst.as_mut_ptr(), n, a, 0, b, 0, m, k, n, col_major, accumulate, par) }
 }
 
 /// Whether to compute the product column-major (then transpose it into the row-major dst)
@@ -90,16 +98,18 @@ fn column_major_pays(a: &MatRef, b: &MatRef, m: usize, n: usize) -> bool {
 }
 
 /// dst (m×n at `dst`, row stride `ld`) = (or += when `accumulate`) a·b, where a starts at
-/// column 0 plus `a_off` elements and b plus `b_off` (a thread's block of rows or columns).
+/// column 0 plus `a_off` elements and b plus `b_off` (a thread's block of rows or columns);
+/// with `col_major` (see `column_major_pays`, decided for the whole product) through a
+/// column-major scratch transposed into dst.
 ///
 /// # Safety
 /// The operands must be in bounds for m, k, n and their strides; dst must be valid for rows
 /// 0..m of `ld ≥ n` elements and must not overlap a or b.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_block(dst: *mut f32, ld: usize, a: MatRef, a_off: usize, b: MatRef, b_off: usize, m: usize, k: usize, n: usize, accumulate: bool, par: Parallelism) {
+unsafe fn gemm_block(dst: *mut f32, ld: usize, a: MatRef, a_off: usize, b: MatRef, b_off: usize, m: usize, k: usize, n: usize, col_major: bool, accumulate: bool, par: Parallelism) {
     let (pa, pb) = (a.data.as_ptr().add(a.offset + a_off), b.data.as_ptr().add(b.offset + b_off));
     let (a_cs, a_rs, b_cs, b_rs) = (a.cs as isize, a.rs as isize, b.cs as isize, b.rs as isize);
-    if column_major_pays(&a, &b, m, n) {
+    if col_major {
         let mut scratch = crate::tensor::pool::take(m * n);
         gemm(m, n, k, scratch.as_mut_ptr(), m as isize, 1, false, pa, a_cs, a_rs, pb, b_cs, b_rs, 0.0, 1.0, false, false, false, par);
         super::transpose::col_major_into_rows(scratch.as_ptr(), m, n, dst, ld, accumulate);
@@ -133,7 +143,7 @@ fn gemm_own_threads() -> bool {
 /// Splits the output's columns into one block per thread and runs single-threaded gemms side by
 /// side: each thread then streams its own share of b and writes its own columns of dst.
 #[allow(clippy::too_many_arguments)]
-fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
+fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, col_major: bool, accumulate: bool) {
     let block = n.div_ceil(threads).div_ceil(8) * 8;
     let dst_ptr = SendPtr(dst.as_mut_ptr());
     (0..n.div_ceil(block)).into_par_iter().for_each(|j| {
@@ -142,13 +152,13 @@ fn split_columns(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: u
         let p = dst_ptr;
         // SAFETY: blocks cover disjoint column ranges of dst, so no two threads write the same
         // element; the operands were bounds-checked by the caller.
-        unsafe { gemm_block(p.0.add(c0), n, a, 0, b, c0 * b.cs, m, k, w, accumulate, Parallelism::None) }
+        unsafe { gemm_block(p.0.add(c0), n, a, 0, b, c0 * b.cs, m, k, w, col_major, accumulate, Parallelism::None) }
     });
 }
 
 /// As `split_columns`, over blocks of rows (each thread reads its own rows of a, all of b).
 #[allow(clippy::too_many_arguments)]
-fn split_rows(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
+fn split_rows(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, col_major: bool, accumulate: bool) {
     let block = m.div_ceil(threads).div_ceil(8) * 8;
     let dst_ptr = SendPtr(dst.as_mut_ptr());
     (0..m.div_ceil(block)).into_par_iter().for_each(|j| {
@@ -156,7 +166,7 @@ fn split_rows(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usiz
         let h = block.min(m - r0);
         let p = dst_ptr;
         // SAFETY: blocks cover disjoint row ranges of dst; operands bounds-checked by the caller.
-        unsafe { gemm_block(p.0.add(r0 * n), n, a, r0 * a.rs, b, 0, h, k, n, accumulate, Parallelism::None) }
+        unsafe { gemm_block(p.0.add(r0 * n), n, a, r0 * a.rs, b, 0, h, k, n, col_major, accumulate, Parallelism::None) }
     });
 }
 

@@ -11,19 +11,22 @@ pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod strided;
+pub mod threads;
 pub mod transpose;
 
-/// Elements below which a loop stays on one thread. Waking a sleeping worker costs tens of µs
-/// on a virtual machine (an inter-processor interrupt through the hypervisor): measured on
-/// these 2-core machines, `exp` of 32k elements took 63 µs on one thread and 103 µs on two,
-/// 131k elements 238 µs and 156 µs.
+/// Elements below which a loop stays on one thread. Splitting also moves data between cores:
+/// in a training step the operands are fresh in the calling core's cache, and the other
+/// core's half must travel there and back (with the workers awake, an Adam step over 25k
+/// parameters went from 31 to 48 µs split, a 2 MFLOP product over a just-gathered batch lost
+/// too). When the workers slept, `exp` of 32k elements took 63 µs on one thread and 103 on two,
+/// 131k elements 238 and 156.
 pub const PAR_THRESHOLD: usize = 1 << 16;
 /// Whether a loop over `n` elements goes parallel: at least `PAR_THRESHOLD` of them, and more
 /// than one thread in the pool (with one, rayon would still hand each loop from the calling
 /// thread to its single worker and back: the optimizer step of a 60-row MLP took 155 µs that
 /// way instead of 35).
 pub fn parallel(n: usize) -> bool {
-    n >= PAR_THRESHOLD && rayon::current_num_threads() > 1
+    n >= PAR_THRESHOLD && threads::begin_parallel()
 }
 
 /// Elements per parallel chunk.

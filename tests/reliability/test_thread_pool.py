@@ -1,0 +1,120 @@
+"""The CPU thread pool (rust/backend/cpu/threads.rs): Python's main thread is a member of the
+pool and the other workers spin between parallel regions. Each case runs in a fresh process
+(the pool is built once, at import) with a timeout, so a deadlock fails instead of hanging."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+# Two threads whatever the machine; one BLAS thread so that numpy's own spinning threads
+# (OpenBLAS keeps its idle threads busy for ~0.1 s) do not show in the CPU-time checks.
+ENV = {"RAYON_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def run(code: str, timeout: float = 120, **env: str) -> dict:
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                       timeout=timeout, env={**os.environ, **ENV, **env})
+    assert r.returncode == 0, f"exit {r.returncode}:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+TRAIN = """
+import json, numpy as np, ferrograd as fg
+from ferrograd import models, optim
+import ferrograd.nn.functional as F
+fg.manual_seed(0)
+rng = np.random.default_rng(0)
+x = rng.random((600, 784), dtype=np.float32); y = rng.integers(0, 10, 600)
+model = models.mlp(784, [100, 100], 10, activation="sigmoid", batch_norm=True)
+opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+losses = []
+for s in range(0, 600, 60):
+    loss = F.cross_entropy(model(fg.tensor(x[s:s + 60])), y[s:s + 60])
+    opt.zero_grad(); loss.backward(); opt.step()
+    losses.append(loss.item())
+print(json.dumps({"losses": losses}))
+"""
+
+
+def test_spinning_does_not_change_results():
+    # The 60×784×100 products and the optimizer step split across threads either way; spinning
+    # changes only who is awake to take the other half, never how the work is split: the same
+    # bits. (One thread splits nothing, and gemm blocks its sums differently: close, not equal.)
+    spin = run(TRAIN)
+    still = run(TRAIN, FERROGRAD_SPIN_US="0")
+    one = run(TRAIN, RAYON_NUM_THREADS="1")
+    assert spin["losses"] == still["losses"]
+    assert spin["losses"] == pytest.approx(one["losses"], rel=1e-5)
+    assert spin["losses"][-1] < spin["losses"][0]
+
+
+def test_spinning_workers_go_quiet_when_work_stops():
+    r = run("""
+        import json, os, time, ferrograd as fg
+        a = fg.randn(256, 256); b = fg.randn(256, 256)
+        for _ in range(200):
+            a @ b   # 33 MFLOP: split over both threads, the other one left spinning
+        t0 = os.times(); time.sleep(0.5); t1 = os.times()
+        print(json.dumps({"idle_cpu": (t1.user + t1.system) - (t0.user + t0.system)}))
+    """)
+    # The spinner stops 1 ms after its last job; one that never stopped would burn ~0.5 s here.
+    assert r["idle_cpu"] < 0.15, r
+
+
+def test_regions_started_from_other_threads_while_main_waits():
+    # The main thread is worker 0 but sits in join(), outside rayon: regions injected by the
+    # other threads must run on the remaining worker (or each caller), not wait for it.
+    r = run("""
+        import json, threading, numpy as np, ferrograd as fg
+        rng = np.random.default_rng(1)
+        a_np = rng.random((300, 400), dtype=np.float32); b_np = rng.random((400, 500), dtype=np.float32)
+        a, b = fg.tensor(a_np), fg.tensor(b_np)
+        want = (a @ b).numpy()
+        errors = []
+        def work():
+            for _ in range(30):
+                got = (a @ b).numpy()
+                if not np.array_equal(got, want):
+                    errors.append(float(np.abs(got - want).max()))
+                (a.exp() * 2).sum().item()
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(json.dumps({"errors": errors}))
+    """, timeout=180)
+    assert r["errors"] == []
+
+
+def test_imported_from_a_thread_that_then_exits():
+    # Imported first from another thread, the pool must not depend on that thread (it is not
+    # made a member), and must keep working after the thread has gone.
+    r = run("""
+        import json, threading, numpy as np
+        out = {}
+        def first():
+            import ferrograd as fg
+            a = fg.ones(512, 512)
+            out["t"] = float((a @ a).sum().item())
+        t = threading.Thread(target=first); t.start(); t.join()
+        import ferrograd as fg
+        a = fg.ones(512, 512)
+        out["main"] = float((a @ a).sum().item())
+        print(json.dumps(out))
+    """)
+    assert r["t"] == r["main"] == 512.0 ** 3
+
+
+@pytest.mark.parametrize("value", ["0", "50", "not-a-number"])
+def test_spin_setting_values(value):
+    # 0 turns spinning off; an unreadable value falls back to the default.
+    r = run("""
+        import json, ferrograd as fg
+        a = fg.ones(300, 300)
+        print(json.dumps({"s": float((a @ a).sum().item())}))
+    """, FERROGRAD_SPIN_US=value)
+    assert r["s"] == 300.0 ** 3
