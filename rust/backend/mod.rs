@@ -268,10 +268,11 @@ pub fn gather_rows(x: &Tensor, idx: &[usize]) -> Result<Tensor> {
     if on_gpu(&[x]) {
         return wgpu::index::gather_rows(x, idx, row_len);
     }
-    let xc = x.to_vec();
     let mut shape = x.shape().to_vec();
     shape[0] = idx.len();
-    new_tensor(cpu::index::gather_rows(&xc, row_len, idx), &shape)
+    // Read in place (a copy of the whole source per batch when it is a large dataset tensor).
+    let out = with_dense(x, |xd| cpu::index::gather_rows(xd, row_len, idx));
+    new_tensor(out, &shape)
 }
 
 pub fn scatter_add_rows(rows: &Tensor, idx: &[usize], shape: &[usize]) -> Result<Tensor> {

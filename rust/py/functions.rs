@@ -140,9 +140,7 @@ fn take_rows(py: Python<'_>, array: PyReadonlyArrayDyn<'_, f32>, indices: PyRead
     out_shape[0] = rows.len();
     run(py, rows.len() * row, move || {
         let mut out = crate::tensor::pool::take(rows.len() * row);
-        for (dst, &r) in out.chunks_exact_mut(row.max(1)).zip(&rows) {
-            dst.copy_from_slice(&src[r * row..(r + 1) * row]);
-        }
+        crate::backend::cpu::index::gather_rows_into(&mut out, src, row, &rows);
         Tensor::from_vec(out, &out_shape)
     })
     .map(wrap)
