@@ -13,6 +13,7 @@ given as numpy integer arrays, Python lists of ints, or such integer-valued tens
 
 from ferrograd._core import Tensor, __version__
 from ferrograd._core import is_grad_enabled, manual_seed
+from ferrograd._core import get_num_threads, get_spin_us, set_spin_us
 from ferrograd.creation import (
     arange,
     empty,
@@ -70,7 +71,7 @@ from ferrograd.serialization import load, save
 float32 = "float32"
 
 __all__ = [
-    "Tensor", "__version__", "is_grad_enabled", "manual_seed", "arange", "empty", "eye",
+    "Tensor", "__version__", "is_grad_enabled", "manual_seed", "get_num_threads", "get_spin_us", "set_spin_us", "arange", "empty", "eye",
     "from_numpy", "full", "full_like", "linspace", "ones", "ones_like", "rand", "rand_like",
     "randn", "randn_like", "tensor", "zeros", "zeros_like", "enable_grad", "no_grad",
     "set_grad_enabled", "abs", "argmax", "argmin", "cat", "clamp", "exp", "flatten", "log",

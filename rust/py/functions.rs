@@ -27,6 +27,31 @@ fn manual_seed(seed: u64) {
     crate::random::manual_seed(seed);
 }
 
+/// Sets how long (µs) idle CPU worker threads keep spinning for more work after a parallel op
+/// before they sleep (default 1000, or ``FERROGRAD_SPIN_US``). Spinning saves the tens of µs
+/// that waking a sleeping thread costs, at the price of busy cores while ops keep coming; use
+/// 0 when several processes share the cores (the search's worker processes do).
+#[pyfunction]
+fn set_spin_us(us: i64) -> PyResult<()> {
+    if us < 0 {
+        return Err(PyValueError::new_err(format!("set_spin_us: expected a number of µs >= 0, got {us}")));
+    }
+    crate::backend::cpu::threads::set_spin_us(us as u64);
+    Ok(())
+}
+
+/// The current spin time of idle CPU worker threads, in µs (see ``set_spin_us``).
+#[pyfunction]
+fn get_spin_us() -> u64 {
+    crate::backend::cpu::threads::spin_us()
+}
+
+/// Threads of the CPU pool (``RAYON_NUM_THREADS`` when set before import, else the cores).
+#[pyfunction]
+fn get_num_threads() -> usize {
+    rayon::current_num_threads()
+}
+
 /// How many tensors are alive in this process (for leak tests).
 #[pyfunction]
 fn _live_tensors() -> usize {
@@ -217,6 +242,9 @@ fn binary_cross_entropy_with_logits(py: Python<'_>, input: PyRef<'_, PyTensor>, 
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(set_spin_us, m)?)?;
+    m.add_function(wrap_pyfunction!(get_spin_us, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_live_tensors, m)?)?;
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;

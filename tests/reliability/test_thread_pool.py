@@ -109,12 +109,38 @@ def test_imported_from_a_thread_that_then_exits():
     assert r["t"] == r["main"] == 512.0 ** 3
 
 
+def test_spin_can_be_turned_off_at_run_time():
+    r = run("""
+        import json, os, time, ferrograd as fg
+        before = fg.get_spin_us()
+        fg.set_spin_us(10_000_000)  # 10 s: idle workers would spin through the sleep below
+        a = fg.randn(256, 256)
+        for _ in range(50):
+            a @ a
+        fg.set_spin_us(0)           # ... unless turning it off stops them
+        time.sleep(0.05)
+        t0 = os.times(); time.sleep(0.5); t1 = os.times()
+        print(json.dumps({"before": before, "after": fg.get_spin_us(), "threads": fg.get_num_threads(),
+                          "idle_cpu": (t1.user + t1.system) - (t0.user + t0.system)}))
+    """)
+    assert r["before"] == 1000 and r["after"] == 0 and r["threads"] == 2, r
+    assert r["idle_cpu"] < 0.15, r
+
+
+def test_spin_setting_rejects_negative_values():
+    import ferrograd as fg
+
+    with pytest.raises(ValueError, match="set_spin_us"):
+        fg.set_spin_us(-1)
+
+
 @pytest.mark.parametrize("value", ["0", "50", "not-a-number"])
 def test_spin_setting_values(value):
     # 0 turns spinning off; an unreadable value falls back to the default.
     r = run("""
         import json, ferrograd as fg
         a = fg.ones(300, 300)
-        print(json.dumps({"s": float((a @ a).sum().item())}))
+        print(json.dumps({"s": float((a @ a).sum().item()), "spin": fg.get_spin_us()}))
     """, FERROGRAD_SPIN_US=value)
     assert r["s"] == 300.0 ** 3
+    assert r["spin"] == (1000 if value == "not-a-number" else int(value))

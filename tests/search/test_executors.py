@@ -92,3 +92,10 @@ def test_a_callers_broken_process_pool_is_reported():
         pool.shutdown()
     assert study.trials[2].state is TrialState.FAIL
     assert not any(t.state is TrialState.RUNNING for t in study.trials)
+
+
+def test_worker_processes_do_not_spin():
+    # Trials share the cores: their idle CPU threads must sleep, not spin (see set_spin_us).
+    study = Study(SPACE, seed=0)
+    study.optimize(wo.spin_setting, n_trials=2, n_jobs=2)
+    assert [t.value for t in study.trials] == [0.0, 0.0]

@@ -41,3 +41,10 @@ def slow(params, trial):
 
 def raise_value_error(params, trial):
     raise ValueError(f"trial {trial.number} refuses")
+
+
+def spin_setting(params, trial):
+    """The worker process's spin time of idle CPU threads (run_trial turns spinning off)."""
+    import ferrograd
+
+    return float(ferrograd.get_spin_us())

@@ -97,6 +97,11 @@ class _SocketChannel:
 def run_trial(objective: Callable, number: int, params: dict, seed: int, address: Any,
               authkey: bytes) -> Outcome:
     """Worker entry point: evaluate one trial, reporting to the master at ``address``."""
+    # Trials in worker processes share the cores with each other: idle CPU threads sleep at
+    # once instead of spinning for more work.
+    from ferrograd import set_spin_us
+
+    set_spin_us(0)
     channel = _SocketChannel(address, authkey)
     try:
         outcome = evaluate(objective, Trial(number, params, seed, channel))

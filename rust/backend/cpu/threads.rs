@@ -12,12 +12,12 @@
 //! So, as OpenMP runtimes do (GOMP_SPINCOUNT, KMP_BLOCKTIME): the Python main thread is worker
 //! 0 of the pool ([`init`]), and a parallel region ([`begin_parallel`]) leaves the other workers
 //! spinning, ready to steal, until they have found nothing to do for `FERROGRAD_SPIN_US` µs
-//! (default [`DEFAULT_SPIN_US`]; 0 turns spinning off). Spinning burns those cores only while
-//! regions keep coming, as in a training loop; set the variable to 0 when the process shares
-//! its cores (several training processes on one machine, or `RAYON_NUM_THREADS` above the cores).
+//! (default [`DEFAULT_SPIN_US`]; 0 turns spinning off; `ferrograd.set_spin_us` changes it at
+//! run time). Spinning burns those cores only while regions keep coming, as in a training loop;
+//! turn it off when the process shares its cores (several training processes on one machine,
+//! or `RAYON_NUM_THREADS` above the cores): the search's worker processes do.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long (µs) an idle worker keeps spinning after its last job, unless `FERROGRAD_SPIN_US`
@@ -30,12 +30,30 @@ static SPINNERS: AtomicUsize = AtomicUsize::new(0);
 /// Whether the thread that called `init` (Python's main thread) is worker 0 of the pool.
 static CALLER_IS_WORKER: AtomicBool = AtomicBool::new(false);
 
-fn spin_window() -> Duration {
-    static SPIN: OnceLock<Duration> = OnceLock::new();
-    *SPIN.get_or_init(|| {
-        let us = std::env::var("FERROGRAD_SPIN_US").ok().and_then(|v| v.trim().parse::<u64>().ok());
-        Duration::from_micros(us.unwrap_or(DEFAULT_SPIN_US))
-    })
+/// The spin window in µs; `UNSET` until first read from `FERROGRAD_SPIN_US` or set.
+static SPIN_US: AtomicU64 = AtomicU64::new(UNSET);
+const UNSET: u64 = u64::MAX;
+
+/// How long (µs) idle workers keep spinning: `set_spin_us`'s value, else `FERROGRAD_SPIN_US`,
+/// else `DEFAULT_SPIN_US` (an unreadable variable counts as unset).
+pub fn spin_us() -> u64 {
+    let us = SPIN_US.load(Ordering::Relaxed);
+    if us != UNSET {
+        return us;
+    }
+    let from_env = std::env::var("FERROGRAD_SPIN_US").ok().and_then(|v| v.trim().parse::<u64>().ok());
+    let us = from_env.unwrap_or(DEFAULT_SPIN_US).min(UNSET - 1);
+    // A concurrent `set_spin_us` wins over the environment.
+    match SPIN_US.compare_exchange(UNSET, us, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => us,
+        Err(set) => set,
+    }
+}
+
+/// Sets the spin window (0: workers sleep as soon as they run out of work). Spinners already
+/// running stop at their next check.
+pub fn set_spin_us(us: u64) {
+    SPIN_US.store(us.min(UNSET - 1), Ordering::Relaxed);
 }
 
 /// Threads the global pool will have: `RAYON_NUM_THREADS` when it is a positive number (as
@@ -83,8 +101,7 @@ pub fn begin_parallel() -> bool {
 
 /// Starts a spinner on every worker but the main thread, unless they are already running.
 fn keep_warm(threads: usize) {
-    let window = spin_window();
-    if window.is_zero() {
+    if spin_us() == 0 {
         return;
     }
     let skip_main = CALLER_IS_WORKER.load(Ordering::Acquire);
@@ -96,15 +113,15 @@ fn keep_warm(threads: usize) {
         if skip_main && ctx.index() == 0 {
             return; // the main thread runs its copy the next time it waits in rayon: a no-op
         }
-        spin(window);
+        spin();
         SPINNERS.fetch_sub(1, Ordering::AcqRel);
     });
 }
 
 /// Runs whatever work the pool has (stolen from the other workers or injected from outside)
-/// until none has come for `window`. The work itself is ordinary rayon jobs; this only keeps
-/// the thread from going to sleep between them.
-fn spin(window: Duration) {
+/// until none has come for the spin window. The work itself is ordinary rayon jobs; this only
+/// keeps the thread from going to sleep between them.
+fn spin() {
     let mut last_work = Instant::now();
     let mut idle_rounds = 0u32;
     loop {
@@ -116,7 +133,7 @@ fn spin(window: Duration) {
             Some(rayon::Yield::Idle) => {
                 idle_rounds = idle_rounds.wrapping_add(1);
                 // Reading the clock costs ~20 ns: every 64 rounds is often enough.
-                if idle_rounds % 64 == 0 && last_work.elapsed() > window {
+                if idle_rounds % 64 == 0 && last_work.elapsed() > Duration::from_micros(spin_us()) {
                     return;
                 }
                 std::hint::spin_loop();
@@ -141,7 +158,7 @@ mod tests {
             let _ = begin_parallel();
             assert_eq!(data.par_iter().sum::<u64>(), expect);
         }
-        let deadline = Instant::now() + spin_window() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_micros(spin_us()) + Duration::from_secs(5);
         while SPINNERS.load(Ordering::Acquire) != 0 {
             assert!(Instant::now() < deadline, "spinners did not stop after the idle window");
             std::thread::sleep(Duration::from_millis(1));
