@@ -144,3 +144,28 @@ def test_spin_setting_values(value):
     """, FERROGRAD_SPIN_US=value)
     assert r["s"] == 300.0 ** 3
     assert r["spin"] == (1000 if value == "not-a-number" else int(value))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX")
+def test_a_forked_child_runs_parallel_ops():
+    # The child has only the forking thread. As a member of the pool it runs both halves of a
+    # region itself when nobody takes the other half (an outside caller would wait forever).
+    r = run("""
+        import json, multiprocessing as mp, ferrograd as fg
+        def child(q):
+            a = fg.ones(512, 512)
+            q.put(float((a @ a).sum().item()) + float(a.exp().sum().item()))
+        if __name__ == "__main__":
+            a = fg.ones(512, 512)
+            (a @ a).sum().item()
+            ctx = mp.get_context("fork")
+            q = ctx.Queue()
+            p = ctx.Process(target=child, args=(q,))
+            p.start()
+            p.join(60)
+            if p.is_alive():
+                p.kill()
+            print(json.dumps({"exit": p.exitcode, "value": q.get(timeout=5) if p.exitcode == 0 else None}))
+    """)
+    assert r["exit"] == 0, r
+    assert r["value"] == pytest.approx(512.0 ** 3 + 512 * 512 * 2.718281828, rel=1e-6)
