@@ -69,10 +69,13 @@ pub fn matmul_into_par(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize
     if parallel && !gemm_own_threads() {
         // Blocks keep the whole product's orientation. A column-major product splits its rows
         // only while each block still fills gemm's 64-row microkernel (128×1024×1024: rows
-        // ~1.0 ms, columns 1.25 ms); below that it splits columns (60×784×100: 30-row blocks
-        // took 76 µs, one thread 63).
+        // ~1.0 ms, columns 1.25 ms); below that it splits its depth when that is long, else
+        // its columns (60×784×100 per thread, single-threaded: 30-row blocks ~38 µs and
+        // slower than one thread overall, n/2 37.7 µs, k/2 31.9 µs).
         let by_rows = if col_major { m >= 64 * threads } else { n < m };
-        if by_rows {
+        if col_major && !by_rows && k >= MIN_SPLIT_DEPTH * threads {
+            split_depth(dst, a, b, m, k, n, threads, accumulate);
+        } else if by_rows {
             split_rows(dst, a, b, m, k, n, threads, col_major, accumulate);
         } else {
             split_columns(dst, a, b, m, k, n, threads, col_major, accumulate);
@@ -170,6 +173,40 @@ fn split_rows(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usiz
     });
 }
 
+/// Depth below which a thread's share of a depth split stops paying (gemm's packing is
+/// amortised over the depth).
+const MIN_SPLIT_DEPTH: usize = 256;
+
+/// For column-major products too short to split by rows: each thread computes the whole m×n
+/// product over its own range of the depth k into a column-major scratch, and the partial
+/// products are then added into dst in thread order (the same bits whichever thread finished
+/// first). Only for `column_major_pays` operands: a and b are both k-contiguous, so a depth
+/// range is an offset into each.
+#[allow(clippy::too_many_arguments)]
+fn split_depth(dst: &mut [f32], a: MatRef, b: MatRef, m: usize, k: usize, n: usize, threads: usize, accumulate: bool) {
+    debug_assert!(a.cs == 1 && b.rs == 1);
+    let block = k.div_ceil(threads);
+    let partial: Vec<Vec<f32>> = (0..k.div_ceil(block))
+        .into_par_iter()
+        .map(|t| {
+            let (k0, kb) = (t * block, block.min(k - t * block));
+            let mut scratch = crate::tensor::pool::take(m * n);
+            // SAFETY: rows 0..m and depth k0..k0+kb of a, depth k0..k0+kb and columns 0..n of b
+            // lie inside the operands the caller bounds-checked for depth k; scratch is m·n.
+            unsafe {
+                gemm(m, n, kb, scratch.as_mut_ptr(), m as isize, 1, false, a.data.as_ptr().add(a.offset + k0), 1, a.rs as isize,
+                     b.data.as_ptr().add(b.offset + k0), b.cs as isize, 1, 0.0, 1.0, false, false, false, Parallelism::None);
+            }
+            scratch
+        })
+        .collect();
+    for (t, p) in partial.into_iter().enumerate() {
+        // SAFETY: p is m×n column-major; dst holds m rows of n (has_work checked its length).
+        unsafe { super::transpose::col_major_into_rows(p.as_ptr(), m, n, dst.as_mut_ptr(), n, accumulate || t > 0) };
+        crate::tensor::pool::give(p);
+    }
+}
+
 #[derive(Clone, Copy)]
 struct SendPtr(*mut f32);
 // SAFETY: used only to hand disjoint column blocks of one buffer to rayon workers.
@@ -215,7 +252,8 @@ mod tests {
     fn column_major_path_matches_naive() {
         // x·wᵀ shapes that take the column-major path (a k-contiguous, b read through wᵀ),
         // serial and split, overwrite and accumulate, with ragged edges.
-        for &(m, k, n) in &[(50usize, 70usize, 130usize), (7, 33, 301), (200, 19, 97)] {
+        // (60, 784, 100) and (5, 1001, 130) are deep enough to split their depth.
+        for &(m, k, n) in &[(50usize, 70usize, 130usize), (7, 33, 301), (200, 19, 97), (60, 784, 100), (5, 1001, 130)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
             let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
             let wt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect(); // wᵀ, row-major
@@ -246,6 +284,27 @@ mod tests {
             assert_close(&c, &want, 1.0, &format!("{m}x{k}x{n}"));
             matmul_into_par(&mut c, ar, br, m, k, n, true, true);
             assert_close(&c, &want, 2.0, &format!("{m}x{k}x{n} accumulate"));
+        }
+    }
+
+    #[test]
+    fn depth_split_reads_views_with_offsets_and_strides() {
+        // a: rows of k inside rows of k + 4, starting 3 in; b = wᵀ with w's rows k + 3 apart,
+        // starting 2 in: the depth ranges must be offsets into both.
+        let (m, k, n) = (9usize, 700usize, 110usize);
+        let a: Vec<f32> = (0..3 + m * (k + 4)).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let w: Vec<f32> = (0..2 + n * (k + 3)).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
+        let ad: Vec<f32> = (0..m * k).map(|i| a[3 + (i / k) * (k + 4) + i % k]).collect();
+        let wt: Vec<f32> = (0..k * n).map(|i| w[2 + (i % n) * (k + 3) + i / n]).collect();
+        let want = naive(&ad, &wt, m, k, n);
+        let ar = MatRef { data: &a, offset: 3, rs: k + 4, cs: 1 };
+        let br = MatRef { data: &w, offset: 2, rs: 1, cs: k + 3 };
+        assert!(column_major_pays(&ar, &br, m, n));
+        for accumulate in [false, true] {
+            let mut c = vec![if accumulate { 1.0 } else { f32::NAN }; m * n];
+            split_depth(&mut c, ar, br, m, k, n, 3, accumulate);
+            let shifted: Vec<f32> = c.iter().map(|x| if accumulate { x - 1.0 } else { *x }).collect();
+            assert_close(&shifted, &want, 1.0, &format!("accumulate {accumulate}"));
         }
     }
 }
