@@ -48,19 +48,6 @@ fn split(mean: &[f64]) -> (Vec<f32>, Vec<f32>) {
     (hi, lo)
 }
 
-/// Σ s, in f64 with eight independent accumulators (they vectorise; one chain would not).
-fn sum_f64(s: &[f32]) -> f64 {
-    let mut acc = [0f64; 8];
-    let chunks = s.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for i in 0..8 {
-            acc[i] += c[i] as f64;
-        }
-    }
-    rest.iter().fold(acc.iter().sum::<f64>(), |t, &v| t + v as f64)
-}
-
 /// Σ (s − mean)².
 fn sum_sq_dev_f64(s: &[f32], mean: f64) -> f64 {
     let mut acc = [0f64; 8];
@@ -146,7 +133,7 @@ fn stats_block(x: &[f32], g: &BnGeom, c0: usize, c1: usize) -> Vec<(f64, f64)> {
     for n in 0..g.n {
         for (j, ch) in (c0..c1).enumerate() {
             let base = (n * g.c + ch) * g.s;
-            sum[j] += sum_f64(&x[base..base + g.s]);
+            sum[j] += super::math::sum_f64(&x[base..base + g.s]);
         }
     }
     let mean: Vec<f64> = sum.iter().map(|s| s / m).collect();

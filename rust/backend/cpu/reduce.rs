@@ -10,27 +10,14 @@ use crate::tensor::Layout;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-/// Σ xs in f64. Eight independent accumulators (a single running sum is one dependent add per
-/// element, ~4 cycles each) let the loop vectorise; built in AVX2 / AVX-512 clones chosen at
-/// run time. The order of the additions is fixed, so every CPU gives the same bits.
+/// Σ xs in f64 (`math::sum_f64`) in AVX2 / AVX-512 clones chosen at run time. The order of
+/// the additions is fixed, so every CPU gives the same bits.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx512bw", "x86_64+avx2+fma"))]
-fn sum_f64(xs: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let chunks = xs.chunks_exact(8);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for i in 0..8 {
-            acc[i] += c[i] as f64;
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for &x in tail {
-        s += x as f64;
-    }
-    s
+fn sum_row(xs: &[f32]) -> f64 {
+    super::math::sum_f64(xs)
 }
 
-/// acc[i] += xs[i] in f64 (rows added onto a run of outputs), in the same clones as `sum_f64`.
+/// acc[i] += xs[i] in f64 (rows added onto a run of outputs), in the same clones as `sum_row`.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx512bw", "x86_64+avx2+fma"))]
 fn add_f64(acc: &mut [f64], xs: &[f32]) {
     for (a, &x) in acc.iter_mut().zip(xs) {
@@ -74,7 +61,7 @@ fn min_nan(a: f32, b: f32) -> f32 {
 
 fn reduce_row(row: &[f32], op: ReduceOp) -> f32 {
     match op {
-        ReduceOp::Sum => sum_f64(row) as f32,
+        ReduceOp::Sum => sum_row(row) as f32,
         ReduceOp::Max => row.iter().copied().fold(f32::NEG_INFINITY, max_nan),
         ReduceOp::Min => row.iter().copied().fold(f32::INFINITY, min_nan),
     }
@@ -158,7 +145,7 @@ fn sum_in_memory_order(src: &[f32], shape: &[usize], dims: &[usize]) -> Vec<f32>
         let mut at: usize = idx.iter().zip(&out_stride).map(|(i, s)| i * s).sum();
         for slice in src[first * run..last * run].chunks_exact(run) {
             if inner_reduced {
-                acc[at] += sum_f64(slice);
+                acc[at] += sum_row(slice);
             } else {
                 add_f64(&mut acc[at..at + run], slice);
             }
@@ -276,7 +263,7 @@ mod tests {
     #[test]
     fn blocked_memory_order_sums_match_the_definition() {
         // Large enough for several blocks (and the parallel path), with ragged slice counts;
-        // a case with more outputs than the blocked path takes; odd lengths for sum_f64's tail.
+        // a case with more outputs than the blocked path takes; odd lengths for sum_row's tail.
         for (shape, dims) in [
             (vec![37usize, 6, 29, 31], vec![0usize, 2, 3]),
             (vec![129, 5, 7, 13], vec![0, 2, 3]),
@@ -301,7 +288,7 @@ mod tests {
         for n in [0usize, 1, 7, 8, 9, 1000, 4097] {
             let xs: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
             let want: f64 = xs.iter().map(|&x| x as f64).sum();
-            assert!((sum_f64(&xs) - want).abs() < 1e-9 * (1.0 + want.abs()), "n = {n}");
+            assert!((sum_row(&xs) - want).abs() < 1e-9 * (1.0 + want.abs()), "n = {n}");
             let mut acc = vec![1.0f64; n];
             add_f64(&mut acc, &xs);
             assert!(acc.iter().zip(&xs).all(|(a, &x)| *a == 1.0 + x as f64));
