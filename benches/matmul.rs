@@ -4,7 +4,14 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferrograd::Tensor;
 
+/// The CPU pool as the Python module sets it up at import: this (main) thread is worker 0 and
+/// idle workers spin between parallel ops (`backend::cpu::threads`). Idempotent.
+fn pool() {
+    ferrograd::backend::cpu::threads::init(true);
+}
+
 fn bench_matmul(c: &mut Criterion) {
+    pool();
     let mut group = c.benchmark_group("matmul");
     group.sample_size(20);
     for &(m, k, n) in &[(128usize, 784usize, 1024usize), (1024, 1024, 1024)] {

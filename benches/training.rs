@@ -9,11 +9,18 @@ use ferrograd::optim::{step_tensors, AdamParams, Rule};
 use ferrograd::random::randn;
 use ferrograd::Tensor;
 
+/// The CPU pool as the Python module sets it up at import: this (main) thread is worker 0 and
+/// idle workers spin between parallel ops (`backend::cpu::threads`). Idempotent.
+fn pool() {
+    ferrograd::backend::cpu::threads::init(true);
+}
+
 fn param(shape: &[usize], scale: f32) -> Tensor {
     randn(shape).mul_scalar(scale).unwrap().requires_grad(true)
 }
 
 fn bench_conv(c: &mut Criterion) {
+    pool();
     let mut g = c.benchmark_group("conv2d");
     g.sample_size(10);
     // The benchmark CNN's second conv at batch 128: (128, 32, 14, 14) * (64, 32, 5, 5).
@@ -33,6 +40,7 @@ fn bench_conv(c: &mut Criterion) {
 }
 
 fn bench_block(c: &mut Criterion) {
+    pool();
     let mut g = c.benchmark_group("linear_relu_dropout");
     g.sample_size(20);
     let x = randn(&[128, 1024]);
@@ -50,6 +58,7 @@ fn bench_block(c: &mut Criterion) {
 }
 
 fn bench_adam(c: &mut Criterion) {
+    pool();
     let mut g = c.benchmark_group("adam");
     g.sample_size(30);
     let n = 1 << 20;
@@ -69,6 +78,7 @@ fn bench_adam(c: &mut Criterion) {
 }
 
 fn bench_mlp_step(c: &mut Criterion) {
+    pool();
     let mut g = c.benchmark_group("mlp_step");
     g.sample_size(10);
     let (w1, b1) = (param(&[1024, 784], 0.05), param(&[1024], 0.0));
