@@ -28,9 +28,10 @@ fn manual_seed(seed: u64) {
 }
 
 /// Sets how long (µs) idle CPU worker threads keep spinning for more work after a parallel op
-/// before they sleep (default 1000, or ``FERROGRAD_SPIN_US``). Spinning saves the tens of µs
-/// that waking a sleeping thread costs, at the price of busy cores while ops keep coming; use
-/// 0 when several processes share the cores (the search's worker processes do).
+/// before they sleep (default 1000, or ``FERROGRAD_SPIN_US``; 0 when ``RAYON_NUM_THREADS``
+/// exceeds the cores). Spinning saves the tens of µs that waking a sleeping thread costs, at
+/// the price of busy cores while ops keep coming; use 0 when several busy processes share the
+/// cores (the search's worker processes do).
 #[pyfunction]
 fn set_spin_us(us: i64) -> PyResult<()> {
     if us < 0 {

@@ -16,6 +16,11 @@ import pytest
 ENV = {"RAYON_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
+# The defaults these tests expect (1 ms of spinning) hold when two threads fit on the cores.
+pytestmark = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity") else
+                                (os.cpu_count() or 1) < 2, reason="needs at least 2 cores")
+
+
 def run(code: str, timeout: float = 120, **env: str) -> dict:
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                        timeout=timeout, env={**os.environ, **ENV, **env})
@@ -125,6 +130,15 @@ def test_spin_can_be_turned_off_at_run_time():
     """)
     assert r["before"] == 1000 and r["after"] == 0 and r["threads"] == 2, r
     assert r["idle_cpu"] < 0.15, r
+
+
+def test_no_spinning_by_default_when_threads_outnumber_cores():
+    threads = 4 * (os.cpu_count() or 1)
+    r = run("""
+        import json, ferrograd as fg
+        print(json.dumps({"spin": fg.get_spin_us(), "threads": fg.get_num_threads()}))
+    """, RAYON_NUM_THREADS=str(threads))
+    assert r == {"spin": 0, "threads": threads}
 
 
 def test_spin_setting_rejects_negative_values():

@@ -14,8 +14,8 @@
 //! spinning, ready to steal, until they have found nothing to do for `FERROGRAD_SPIN_US` µs
 //! (default [`DEFAULT_SPIN_US`]; 0 turns spinning off; `ferrograd.set_spin_us` changes it at
 //! run time). Spinning burns those cores only while regions keep coming, as in a training loop;
-//! turn it off when the process shares its cores (several training processes on one machine,
-//! or `RAYON_NUM_THREADS` above the cores): the search's worker processes do.
+//! turn it off when the process shares its cores with other busy processes (the search's
+//! worker processes do). With `RAYON_NUM_THREADS` above the cores it is off by default.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -35,14 +35,18 @@ static SPIN_US: AtomicU64 = AtomicU64::new(UNSET);
 const UNSET: u64 = u64::MAX;
 
 /// How long (µs) idle workers keep spinning: `set_spin_us`'s value, else `FERROGRAD_SPIN_US`,
-/// else `DEFAULT_SPIN_US` (an unreadable variable counts as unset).
+/// else `DEFAULT_SPIN_US`, or 0 when the pool has more threads than the machine has cores
+/// (spinners would then take turns with the threads doing the work). An unreadable variable
+/// counts as unset.
 pub fn spin_us() -> u64 {
     let us = SPIN_US.load(Ordering::Relaxed);
     if us != UNSET {
         return us;
     }
     let from_env = std::env::var("FERROGRAD_SPIN_US").ok().and_then(|v| v.trim().parse::<u64>().ok());
-    let us = from_env.unwrap_or(DEFAULT_SPIN_US).min(UNSET - 1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let default = if rayon::current_num_threads() > cores { 0 } else { DEFAULT_SPIN_US };
+    let us = from_env.unwrap_or(default).min(UNSET - 1);
     // A concurrent `set_spin_us` wins over the environment.
     match SPIN_US.compare_exchange(UNSET, us, Ordering::Relaxed, Ordering::Relaxed) {
         Ok(_) => us,
