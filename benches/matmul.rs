@@ -4,8 +4,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferrograd::Tensor;
 
-/// The CPU pool as the Python module sets it up at import: this (main) thread is worker 0 and
-/// idle workers spin between parallel ops (`backend::cpu::threads`). Idempotent.
+/// The CPU pools as the Python module sets them up at import: this (main) thread is worker 0
+/// of its own pool, whose idle workers spin between its parallel ops
+/// (`backend::cpu::threads`). Idempotent.
 fn pool() {
     ferrograd::backend::cpu::threads::init(true);
 }

@@ -16,8 +16,8 @@ pub use tensor::PyTensor;
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Build the CPU pool now, from the importing thread: when that is Python's main thread it
-    // joins the pool as worker 0 (see backend::cpu::threads).
+    // Set up the CPU pools now, from the importing thread: when that is Python's main thread it
+    // becomes worker 0 of a pool of its own (see backend::cpu::threads).
     let threading = m.py().import("threading")?;
     let is_main = threading.call_method0("current_thread")?.is(&threading.call_method0("main_thread")?);
     crate::backend::cpu::threads::init(is_main);

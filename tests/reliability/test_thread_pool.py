@@ -1,6 +1,7 @@
-"""The CPU thread pool (rust/backend/cpu/threads.rs): Python's main thread is a member of the
-pool and the other workers spin between parallel regions. Each case runs in a fresh process
-(the pool is built once, at import) with a timeout, so a deadlock fails instead of hanging."""
+"""The CPU thread pools (rust/backend/cpu/threads.rs): Python's main thread is worker 0 of a
+pool of its own whose other workers spin between its parallel regions; other threads use
+rayon's global pool. Each case runs in a fresh process (the pools are set up once, at import)
+with a timeout, so a deadlock fails instead of hanging."""
 from __future__ import annotations
 
 import json
@@ -72,8 +73,8 @@ def test_spinning_workers_go_quiet_when_work_stops():
 
 
 def test_regions_started_from_other_threads_while_main_waits():
-    # The main thread is worker 0 but sits in join(), outside rayon: regions injected by the
-    # other threads must run on the remaining worker (or each caller), not wait for it.
+    # The main thread sits in join(): regions started by the other threads run on the global
+    # pool, concurrently, and must neither wait for the main thread nor mix up their results.
     r = run("""
         import json, threading, numpy as np, ferrograd as fg
         rng = np.random.default_rng(1)
@@ -96,8 +97,8 @@ def test_regions_started_from_other_threads_while_main_waits():
 
 
 def test_imported_from_a_thread_that_then_exits():
-    # Imported first from another thread, the pool must not depend on that thread (it is not
-    # made a member), and must keep working after the thread has gone.
+    # Imported first from another thread: no pool may depend on that thread (it is not made a
+    # member of any), and everything keeps working after the thread has gone.
     r = run("""
         import json, threading, numpy as np
         out = {}
@@ -183,3 +184,26 @@ def test_a_forked_child_runs_parallel_ops():
     """)
     assert r["exit"] == 0, r
     assert r["value"] == pytest.approx(512.0 ** 3 + 512 * 512 * 2.718281828, rel=1e-6)
+
+
+def test_a_background_thread_gets_every_worker():
+    # Python's main thread is worker 0 of its own pool; other threads' ops go to rayon's global
+    # pool, all of whose workers are free for them. (With the main thread in the global pool, a
+    # background thread's matmuls ran on one core while the main thread sat in join().)
+    r = run("""
+        import json, os, threading, time, ferrograd as fg
+        a = fg.randn(1024, 1024)
+        out = {}
+        def work():
+            a @ a
+            t0, c0 = time.perf_counter(), os.times()
+            while time.perf_counter() - t0 < 1.0:
+                a @ a
+            c1 = os.times()
+            out["cpu_per_wall"] = ((c1.user + c1.system) - (c0.user + c0.system)) / (time.perf_counter() - t0)
+        th = threading.Thread(target=work)
+        th.start()
+        th.join()
+        print(json.dumps(out))
+    """)
+    assert r["cpu_per_wall"] > 1.4, r
