@@ -166,16 +166,15 @@ pub(crate) fn check_lengths(op: &str, n: usize, grad: usize, states: &[(&str, us
     Ok(())
 }
 
-/// Parameters below this many elements are updated on one thread. Measured in training steps
-/// with the workers kept awake (see `backend::cpu::threads`): the optimizer step of (c)'s
-/// 784-100×3-10 net (SGD, a 78k weight) 49 → 33 µs split; of 784-32-10 (Adam, a 25k weight)
-/// 31 → 48 µs split: the gradient and state are fresh in the calling core's cache, and the
-/// other core's half has to move. (When the workers slept, 78k-element SGD lost too.)
-const OPTIM_PAR_THRESHOLD: usize = 1 << 16;
+// Parameters split across threads from `PAR_THRESHOLD` elements, like the other kernels.
+// Measured in training steps with the workers kept awake (see `backend::cpu::threads`): the
+// optimizer step of (c)'s 784-100×3-10 net (SGD, a 78k weight) 49 → 33 µs split; of 784-32-10
+// (Adam, a 25k weight) 31 → 48 µs split: the gradient and state are fresh in the calling
+// core's cache, and the other core's half has to move.
 
-/// Runs `f` over matching chunks of the parameter, gradient and state slices: in parallel above
-/// `OPTIM_PAR_THRESHOLD` elements, in one piece below it (where the hand-off costs more than it
-/// saves) or with a single thread in the pool.
+/// Runs `f` over matching chunks of the parameter, gradient and state slices: in parallel when
+/// `backend::cpu::parallel` says so, in one piece otherwise (where the hand-off costs more than
+/// it saves, or with a single thread in the pool).
 /// Every update rule is elementwise, so any split gives the same bits as the serial loop.
 pub(crate) fn for_chunks<F>(param: &mut [f32], grad: &[f32], states: &mut [&mut [f32]], f: F)
 where
@@ -183,7 +182,7 @@ where
 {
     let n = param.len();
     debug_assert!(grad.len() == n && states.iter().all(|s| s.len() == n));
-    if n < OPTIM_PAR_THRESHOLD || !crate::backend::cpu::threads::begin_parallel() {
+    if !crate::backend::cpu::parallel(n) {
         f(param, grad, states);
         return;
     }
@@ -353,6 +352,7 @@ pub(crate) fn check_unit(op: &str, what: &str, v: f64, closed: bool) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::cpu::PAR_THRESHOLD;
 
     #[test]
     fn decaying_state_never_stays_subnormal() {
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn for_chunks_matches_serial_above_threshold() {
-        let n = OPTIM_PAR_THRESHOLD * 2 + 123;
+        let n = PAR_THRESHOLD * 2 + 123;
         let g: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
         let mut p1: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
         let mut p2 = p1.clone();
@@ -386,7 +386,7 @@ mod tests {
         for t in 1..=3 {
             adam_step(&hp, t, &mut p1, &g, &mut m1, &mut v1, None).unwrap();
             // The same rule applied serially, piece by piece (each piece below the threshold).
-            let piece = OPTIM_PAR_THRESHOLD - 1;
+            let piece = PAR_THRESHOLD - 1;
             let mut start = 0;
             while start < n {
                 let end = (start + piece).min(n);

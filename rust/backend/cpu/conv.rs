@@ -191,9 +191,12 @@ impl Drop for Scratch {
     }
 }
 
-/// wᵀ (K×O, row-major) of the (O×K) weight.
+/// wᵀ (K×O, row-major) of the (O×K) weight: w read as a column-major K×O matrix, put in rows.
 fn transpose_weight(w: &[f32], o: usize, k: usize) -> Vec<f32> {
-    (0..k * o).map(|i| w[(i % o) * k + i / o]).collect()
+    let mut wt = vec![0.0f32; k * o];
+    // SAFETY: w holds O·K floats (the caller's weight), wt K rows of O; distinct buffers.
+    unsafe { col_major_into_rows(w.as_ptr(), k, o, wt.as_mut_ptr(), o, false) };
+    wt
 }
 
 fn per_sample_parallel(g: &ConvGeom) -> bool {
@@ -366,7 +369,8 @@ pub fn backward_weight(dy: &[f32], x: &[f32], g: &ConvGeom) -> Vec<f32> {
         acc
     };
     if col_major {
-        let mut rows = vec![0.0f32; g.o * k];
+        // Every element is written by the transposition: a pooled buffer will do.
+        let mut rows = crate::tensor::pool::take(g.o * k);
         // SAFETY: acc holds O·K floats column-major, rows is O rows of K; distinct buffers.
         unsafe { col_major_into_rows(acc.as_ptr(), g.o, k, rows.as_mut_ptr(), k, false) };
         acc = rows;
