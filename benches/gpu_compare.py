@@ -151,28 +151,33 @@ def main() -> None:
     else:
         print("PyTorch CUDA: not available (ferrograd's column only)")
     rows = []
-    print(f"{'workload':<14}{'ferrograd':>16}{'pytorch':>16}{'fg/pt':>8}")
+    print(f"{'workload':<14}{'ferrograd':>16}{'pytorch':>16}{'fg/pt':>8}", flush=True)
+
+    def report(row):
+        # Each row is printed and saved as soon as it is measured, so a run cut short by a
+        # time limit still leaves every figure taken before it.
+        rows.append(row)
+        p = f"{row['pytorch']:.3f}" if row["pytorch"] is not None else "-"
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+        unit = row["unit"] if row["unit"] == "ms/step" else "TF/s"
+        print(f"{row['workload']:<14}{row['ferrograd']:>12.3f} {unit:<4}{p:>15} {ratio:>7}", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(device=info, cuda=cuda, rows=rows), f, indent=2)
+
     for n in sizes:
         gsteps = max(1, steps // (1 if n <= 1024 else 5))
         f_t = fg_gemm(n, gsteps, args.repeats)
         p_t = torch_gemm(n, gsteps, args.repeats) if cuda else None
-        rows.append(dict(workload=f"gemm {n}", unit="TFLOP/s", ferrograd=f_t, pytorch=p_t,
-                         ratio=(f_t / p_t) if p_t else None))
+        report(dict(workload=f"gemm {n}", unit="TFLOP/s", ferrograd=f_t, pytorch=p_t,
+                    ratio=(f_t / p_t) if p_t else None))
     for kind, batch in runs:
         f_s = fg_step(kind, batch, steps, args.repeats)
         p_s = torch_step(kind, batch, steps, args.repeats) if cuda else None
         # For step times the ratio is speed: PyTorch's time over ferrograd's (> 1: ferrograd faster).
-        rows.append(dict(workload=f"{kind} b{batch}", unit="ms/step", ferrograd=f_s * 1e3,
-                         pytorch=p_s * 1e3 if p_s else None, ratio=(p_s / f_s) if p_s else None,
-                         samples_per_s=batch / f_s))
-    for r in rows:
-        p = f"{r['pytorch']:.3f}" if r["pytorch"] is not None else "-"
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-        print(f"{r['workload']:<14}{r['ferrograd']:>12.3f} {r['unit'] if r['unit'] == 'ms/step' else 'TF/s':<4}{p:>15} {ratio:>7}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(device=info, cuda=cuda, rows=rows), f, indent=2)
-
+        report(dict(workload=f"{kind} b{batch}", unit="ms/step", ferrograd=f_s * 1e3,
+                    pytorch=p_s * 1e3 if p_s else None, ratio=(p_s / f_s) if p_s else None,
+                    samples_per_s=batch / f_s))
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,8 @@
 #   maturin build --release --out .whl          # the abi3 wheel of ferrograd
 # then call the device tool with carry [".gl", ".whl"] and the command
 #   bash benches/gpu_on_device.sh
-# Figures land in $OUT/gpu_compare.json and the log.
+# First the GPU tests run on the real adapter (tests/gpu, at most 150 s), then the comparison;
+# figures land in $OUT/gpu_compare.json and the logs, row by row.
 set -u
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || echo "pip failed"
@@ -15,4 +16,5 @@ export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 nvidia-smi --query-gpu=name,driver_version --format=csv
 python3 -c "import ferrograd as fg; print(fg.devices())"
-timeout 500 python3 benches/gpu_compare.py --json "${OUT:-.}/gpu_compare.json" 2>&1 | grep -v XDG | tee "${OUT:-.}/gpu_compare.log"
+timeout 150 python3 -m pytest -q -p no:cacheprovider tests/gpu 2>&1 | grep -v XDG | tail -n 30 | tee "${OUT:-.}/gpu_tests.log"
+timeout 380 python3 benches/gpu_compare.py --json "${OUT:-.}/gpu_compare.json" 2>&1 | grep -v XDG | tee "${OUT:-.}/gpu_compare.log"
