@@ -41,6 +41,18 @@ def _median_time(fn, sync, steps: int, repeats: int) -> float:
 
 # ---- ferrograd ------------------------------------------------------------------------------
 
+def fg_warm_up(seconds: float = 1.0) -> None:
+    """Keeps the GPU busy for a second first: an idle GPU runs at a fraction of its clock, and the
+    first rows would otherwise be measured while it ramps up (PyTorch's rows come later)."""
+    import ferrograd as fg
+    a = fg.ones((2048, 2048), device="wgpu")
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(10):
+            a @ a
+        fg.synchronize()
+
+
 def fg_gemm(n: int, steps: int, repeats: int) -> float:
     import ferrograd as fg
     rng = np.random.default_rng(0)
@@ -165,6 +177,7 @@ def main() -> None:
             with open(args.json, "w") as f:
                 json.dump(dict(device=info, cuda=cuda, rows=rows), f, indent=2)
 
+    fg_warm_up()
     for n in sizes:
         gsteps = max(1, steps // (1 if n <= 1024 else 5))
         f_t = fg_gemm(n, gsteps, args.repeats)

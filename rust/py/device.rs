@@ -64,11 +64,20 @@ fn wgpu_empty_cache(py: Python<'_>) -> PyResult<()> {
     run(py, usize::MAX, crate::backend::wgpu::empty_cache)
 }
 
+/// Forces the tile and K slices of every GPU matmul: (bm, bn, tk, tm, tn, splits), or None
+/// for the built-in rule. For tuning that rule on a new GPU (benches/gpu_gemm_sweep.py).
+#[pyfunction]
+#[pyo3(signature = (plan=None))]
+fn wgpu_force_gemm_plan(py: Python<'_>, plan: Option<crate::backend::wgpu::matmul::PlanSpec>) -> PyResult<()> {
+    run(py, usize::MAX, || crate::backend::wgpu::matmul::force_plan(plan))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(wgpu_adapters, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_open, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_empty_cache, m)?)?;
     m.add_function(wrap_pyfunction!(wgpu_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(wgpu_force_gemm_plan, m)?)?;
     Ok(())
 }

@@ -134,6 +134,38 @@ def test_matmul_batched_and_transposed():
     same_on_gpu(lambda a, b: a @ b, [r(6), r(6, 3)], atol=1e-4)
 
 
+@pytest.mark.parametrize("m,k,n", [(8, 2100, 9), (70, 2500, 33)])
+def test_matmul_split_k(m, k, n):
+    # Deep products with a small output are cut into slices of K whose partial products a
+    # second kernel adds (the convolution weight gradients); the last slice is shorter here.
+    same_on_gpu(lambda a, b: a @ b, [r(m, k), r(k, n)], rtol=1e-4, atol=1e-3)
+    same_on_gpu(lambda a, b: a.T @ b, [r(k, m), r(k, n)], rtol=1e-4, atol=1e-3)
+    same_on_gpu(lambda x, w, b: F.linear(x, w, b), [r(m, k), r(n, k), r(n)], rtol=1e-4, atol=1e-3)
+
+
+# (bm, bn, tk, tm, tn, K slices): every tile shape the rule may pick, vec4 and scalar blocks,
+# with and without slices, each on a product whose sides are not multiples of the tile.
+PLANS = [(128, 128, 8, 8, 8, 1), (64, 128, 8, 8, 8, 3), (128, 64, 8, 8, 8, 1), (64, 64, 8, 8, 8, 2),
+         (32, 128, 8, 4, 8, 5), (64, 64, 16, 4, 4, 1), (32, 32, 16, 2, 2, 4)]
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=str)
+def test_matmul_forced_plans(plan):
+    fg._core.wgpu_force_gemm_plan(plan)
+    try:
+        same_on_gpu(lambda a, b: a @ b, [r(70, 301), r(301, 133)], rtol=1e-4, atol=1e-3)
+        same_on_gpu(lambda x, w, b: F.linear(x, w, b), [r(33, 200), r(17, 200), r(17)], rtol=1e-4, atol=1e-3)
+        same_on_gpu(lambda a, b: a @ b, [r(3, 40, 50), r(3, 50, 20)], rtol=1e-4, atol=1e-3)
+    finally:
+        fg._core.wgpu_force_gemm_plan(None)
+
+
+@pytest.mark.parametrize("plan", [(128, 128, 8, 8, 8, 0), (256, 256, 8, 8, 8, 1), (64, 64, 8, 5, 8, 1)])
+def test_matmul_forced_plan_rejects_bad_tiles(plan):
+    with pytest.raises(ValueError, match="gemm plan"):
+        fg._core.wgpu_force_gemm_plan(plan)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear(bias):
     args = [r(9, 20), r(7, 20)] + ([r(7)] if bias else [])
@@ -144,6 +176,15 @@ def test_linear(bias):
 def test_conv2d(stride, padding, dilation):
     same_on_gpu(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation),
                 [r(2, 3, 9, 8), r(4, 3, 3, 3), r(4)], atol=1e-4)
+
+
+def test_conv2d_deep_products_in_k_slices():
+    # One image with 256 input channels: its forward product (4 × 2304 × 100) runs in slices
+    # of K, its per-row bias added by the kernel that sums the slices. Six images of 2
+    # channels: the weight gradient (4 × 6·400 × 18) runs in slices.
+    same_on_gpu(lambda x, w, b: F.conv2d(x, w, b, padding=1), [r(1, 256, 10, 10), r(4, 256, 3, 3), r(4)],
+                rtol=1e-4, atol=1e-3)
+    same_on_gpu(lambda x, w, b: F.conv2d(x, w, b), [r(6, 2, 22, 22), r(4, 2, 3, 3), r(4)], rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])

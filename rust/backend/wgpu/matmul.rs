@@ -182,16 +182,68 @@ fn cached_source(t: &Tile) -> (&'static str, &'static str) {
     })
 }
 
-/// The largest tile that still gives enough workgroups to fill a big GPU (DESIGN.md §4: a
-/// 128×128 tile left an H100 mostly idle on the batch-128 products of an MLP).
-fn pick_tile(batch: usize, m: usize, n: usize, a: &Mat, b: &Mat) -> Tile {
-    const MIN_GROUPS: usize = 96;
-    // (bm, bn, tk, tm, tn): 8×8 and 4×4 register blocks use vec4 accumulators.
-    let tiles = [(128, 128, 8, 8, 8), (64, 64, 16, 4, 4), (32, 32, 16, 2, 2)];
-    let groups = |bm: usize, bn: usize| batch * m.div_ceil(bm) * n.div_ceil(bn);
-    let (bm, bn, tk, tm, tn) = *tiles.iter().find(|t| groups(t.0 as usize, t.1 as usize) >= MIN_GROUPS).unwrap_or(&tiles[2]);
-    Tile { bm, bn, tk, tm, tn, a_k_fast: a.cs == 1, b_n_fast: b.cs == 1 }
+/// How one product runs: its tile, and into how many slices of K it is cut (1: none). With
+/// slices, each writes its partial product to a scratch buffer and a second kernel
+/// (kernels/splitk.wgsl) adds them in slice order, adds the bias and stores C.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    tile: Tile,
+    splits: usize,
 }
+
+/// A plan as (bm, bn, tk, tm, tn, splits).
+pub type PlanSpec = (u32, u32, u32, u32, u32, usize);
+
+/// A plan forced for every product, for tuning the rule below on a new GPU
+/// (`benches/gpu_gemm_sweep.py`); `None` restores the rule.
+static FORCED: Mutex<Option<PlanSpec>> = Mutex::new(None);
+
+pub fn force_plan(p: Option<PlanSpec>) -> Result<()> {
+    if let Some((bm, bn, tk, tm, tn, splits)) = p {
+        let ok = [bm, bn, tk, tm, tn].iter().all(|&v| v > 0)
+            && bm % tm == 0
+            && bn % tn == 0
+            && (bm / tm) * (bn / tn) <= 256
+            && (tk * (bm + bn)) * 4 <= 16384
+            && splits >= 1;
+        if !ok {
+            return Err(crate::error::Error::Value(format!(
+                "gemm plan ({bm}, {bn}, {tk}, {tm}, {tn}, {splits}): need tm | bm, tn | bn, at most 256 threads, 16 KiB of tiles, splits ≥ 1"
+            )));
+        }
+    }
+    *FORCED.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    Ok(())
+}
+
+/// The rule, from `benches/gpu_gemm_sweep.py` on an H100 (14 products of the MLP and the CNN,
+/// 7 tiles × up to 7 slicings): a 64×128 tile with 8×8 per thread was best or within 3 % of the
+/// best on most, and 1.4–2× faster than the 128×128 / 64×64 / 32×32 choice made before by
+/// workgroup count; narrow products waste less in 32-wide tiles. K is sliced only for a single
+/// deep product whose output fills a handful of workgroups (the convolution weight gradients:
+/// 64×800 summed over 128·196 positions ran 995 µs unsliced, ~200 sliced 32–64 ways); with
+/// 16 workgroups (128×3136×1024) slicing already lost.
+fn plan(batch: usize, m: usize, k: usize, n: usize, a: &Mat, b: &Mat) -> Plan {
+    let (a_k_fast, b_n_fast) = (a.cs == 1, b.cs == 1);
+    if let Some((bm, bn, tk, tm, tn, splits)) = *FORCED.lock().unwrap_or_else(|e| e.into_inner()) {
+        let splits = if batch == 1 { splits } else { 1 };
+        return Plan { tile: Tile { bm, bn, tk, tm, tn, a_k_fast, b_n_fast }, splits };
+    }
+    // (bm, bn, tk, tm, tn): blocks of 4 or more columns per thread use vec4 accumulators.
+    let (bm, bn, tk, tm, tn) = if n <= 32 {
+        (32, 32, 16, 2, 2)
+    } else if m <= 32 {
+        (32, 128, 8, 4, 8)
+    } else {
+        (64, 128, 8, 8, 8)
+    };
+    let groups = batch * m.div_ceil(bm as usize) * n.div_ceil(bn as usize);
+    let pow2_floor = |v: usize| if v == 0 { 0 } else { 1usize << v.ilog2() };
+    let splits = if batch == 1 && groups < 8 && k >= 2048 { pow2_floor(256 / groups).min(pow2_floor(k / 256)).min(128) } else { 1 };
+    Plan { tile: Tile { bm, bn, tk, tm, tn, a_k_fast, b_n_fast }, splits }
+}
+
+const SPLITK_SRC: &str = include_str!("kernels/splitk.wgsl");
 
 /// C (batch × m × n, through `c`) = A·B (+ bias), all on the GPU.
 #[allow(clippy::too_many_arguments)]
@@ -199,7 +251,7 @@ pub fn gemm(a_buf: &wgpu::Buffer, a: Mat, b_buf: &wgpu::Buffer, b: Mat, c_buf: &
     if m == 0 || n == 0 || batch == 0 {
         return Ok(());
     }
-    let t = pick_tile(batch, m, n, &a, &b);
+    let Plan { tile: t, splits } = plan(batch, m, k, n, &a, &b);
     let (key, src) = cached_source(&t);
     let kernel = Kernel { key, source: src, entry: "main" };
     let mode = match bias {
@@ -211,6 +263,38 @@ pub fn gemm(a_buf: &wgpu::Buffer, a: Mat, b_buf: &wgpu::Buffer, b: Mat, c_buf: &
     let bias_buf = bias.map(|(bb, _)| bb).unwrap_or(a_buf);
     let groups_x = n.div_ceil(t.bn as usize) as u32;
     let groups_y = m.div_ceil(t.bm as usize) as u32;
+    if splits > 1 {
+        // The slices run as a batch of products over consecutive stretches of K (A's columns,
+        // B's rows), each into its own partial C; a shorter last slice runs as a second
+        // dispatch. (Cutting K inside the kernel instead, from a per-workgroup K range, ran
+        // 2.5–5× slower per flop on an H100.)
+        let slice = k.div_ceil(splits).div_ceil(t.tk as usize) * t.tk as usize;
+        let (full, rem) = (k / slice, k % slice);
+        let parts = full + (rem > 0) as usize;
+        let part = queue::alloc(parts * m * n)?;
+        let bufs = [(1, a_buf), (2, b_buf), (3, bias_buf), (4, &part.buf)];
+        let p = [
+            m as u32, n as u32, slice as u32,
+            a.off as u32, a.rs as u32, a.cs as u32, (slice * a.cs) as u32,
+            b.off as u32, b.rs as u32, b.cs as u32, (slice * b.rs) as u32,
+            0, n as u32, 1, (m * n) as u32,
+            0, 0,
+        ];
+        dispatch(&kernel, &p, &bufs, [groups_x, groups_y, full as u32])?;
+        if rem > 0 {
+            let p = [
+                m as u32, n as u32, rem as u32,
+                (a.off + full * slice * a.cs) as u32, a.rs as u32, a.cs as u32, 0,
+                (b.off + full * slice * b.rs) as u32, b.rs as u32, b.cs as u32, 0,
+                (full * m * n) as u32, n as u32, 1, 0,
+                0, 0,
+            ];
+            dispatch(&kernel, &p, &bufs, [groups_x, groups_y, 1])?;
+        }
+        let sum = Kernel { key: "splitk_sum", source: SPLITK_SRC, entry: "splitk_sum" };
+        let p = [m as u32, n as u32, parts as u32, c.off as u32, c.rs as u32, c.cs as u32, mode];
+        return dispatch(&sum, &p, &[(1, &part.buf), (3, bias_buf), (4, c_buf)], queue::grid(m * n));
+    }
     let mut z0 = 0usize;
     while z0 < batch {
         let nz = (batch - z0).min(65535);
