@@ -1,7 +1,7 @@
 //! Bindings for `crate::optim`: one fused step per parameter group, and the max-norm projection.
 //! Conversion and forwarding only; the update rules live in `rust/optim/`.
 
-use super::errors::run;
+use super::errors::{run, to_py};
 use super::functions::tensor_list;
 use crate::optim::{AdadeltaParams, AdagradParams, AdamParams, AdamaxParams, RmsPropParams, Rule, SgdParams};
 use crate::tensor::Tensor;
@@ -173,7 +173,23 @@ fn max_norm_(py: Python<'_>, tensors: &Bound<'_, PyAny>, max_norm: f64) -> PyRes
     run(py, work, move || crate::optim::max_norm_(&ts, max_norm))
 }
 
+/// zero_grad_(tensors, set_to_none): clears every tensor's `.grad` (None, or zeros in place),
+/// in one call instead of a Python loop reading and writing each attribute (~4 µs for 11
+/// parameters, ~1 % of a small MLP's step).
+#[pyfunction]
+fn zero_grad_(tensors: &Bound<'_, PyAny>, set_to_none: bool) -> PyResult<()> {
+    for t in tensor_list(tensors, "zero_grad")? {
+        if set_to_none {
+            t.set_grad(None).map_err(to_py)?;
+        } else if let Some(g) = t.grad() {
+            g.fill_(0.0).map_err(to_py)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(zero_grad_, m)?)?;
     m.add_function(wrap_pyfunction!(optim_step, m)?)?;
     m.add_function(wrap_pyfunction!(max_norm_, m)?)?;
     Ok(())

@@ -194,14 +194,7 @@ class Optimizer:
                 gradient is skipped by ``step``); with False, zero the gradient tensors in place.
         """
         for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    g.zero_()
+            _core.zero_grad_(group["params"], bool(set_to_none))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """Performs one optimization step on every parameter that has a gradient (parameters
@@ -237,27 +230,40 @@ class Optimizer:
 
     def _step_group(self, group: Dict[str, Any], params: List[Tensor]) -> None:
         names = self._state_names(group)
+        state = self.state
+        if not names and not self._counts_steps:
+            # No per-parameter state to look up, create or count (plain SGD): one call, then
+            # the (empty) state entries torch also keeps.
+            _core.optim_step(self._kind, params, [()] * len(params), group, [self._next_step(None, {})] * len(params))
+            for p in params:
+                if p not in state:
+                    state[p] = {}
+            return
         states: List[List[Tensor]] = []
         steps: List[int] = []
-        fresh_all: List[Dict[str, Tensor]] = []
+        fresh_all: List[Optional[Dict[str, Tensor]]] = []
         for p in params:
-            st = self.state.get(p)
-            fresh = {}
+            st = state.get(p)
+            fresh: Optional[Dict[str, Tensor]] = None
             tensors = []
             for n in names:
                 t = st.get(n) if st is not None else None
                 if t is None:
+                    if fresh is None:
+                        fresh = {}
                     t = fresh[n] = self._init_state(group, p, n)
                 tensors.append(t)
             states.append(tensors)
-            steps.append(self._next_step(st, fresh))
+            steps.append(self._next_step(st, fresh or {}))
             fresh_all.append(fresh)
         _core.optim_step(self._kind, params, states, group, steps)
         # State is committed only after the update succeeded, so a failed step changes nothing.
+        counts = self._counts_steps
         for p, fresh, step in zip(params, fresh_all, steps):
-            st = self.state.setdefault(p, {})
-            st.update(fresh)
-            if self._counts_steps:
+            st = state.setdefault(p, {})
+            if fresh:
+                st.update(fresh)
+            if counts:
                 st["step"] = step
 
     def _next_step(self, state: Optional[Dict[str, Any]], fresh: Dict[str, Tensor]) -> int:
