@@ -26,6 +26,11 @@ pub mod tensor;
 #[cfg(feature = "python")]
 mod py;
 
+/// The Python module allocates through mimalloc (see Cargo.toml).
+#[cfg(feature = "python")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use autograd::{is_grad_enabled, set_grad_enabled, NoGradGuard};
 pub use error::{Error, Result};
 pub use tensor::{Device, Layout, Tensor};

@@ -116,9 +116,27 @@ pub fn ensure_memory(n: usize, op: &str) -> PyResult<()> {
     if n <= PROBE_NUMEL {
         return Ok(());
     }
+    let refuse = || PyMemoryError::new_err(format!("{op}: not enough memory for {n} float32 elements ({} bytes)", n.saturating_mul(4)));
+    // More than the machine's RAM and swap together can never be filled. The allocator may
+    // still grant such a request (mimalloc reserves address space without committing it), and
+    // filling it would then end the process: refuse it here.
+    if system_memory_bytes().is_some_and(|total| n.saturating_mul(4) > total) {
+        return Err(refuse());
+    }
     let mut probe: Vec<f32> = Vec::new();
-    probe.try_reserve_exact(n).map_err(|_| {
-        PyMemoryError::new_err(format!("{op}: not enough memory for {n} float32 elements ({} bytes)", n.saturating_mul(4)))
+    probe.try_reserve_exact(n).map_err(|_| refuse())
+}
+
+/// RAM plus swap in bytes, from /proc/meminfo (None where there is no such file).
+fn system_memory_bytes() -> Option<usize> {
+    static TOTAL: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let kib = |key: &str| -> Option<usize> {
+            let line = info.lines().find(|l| l.starts_with(key))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        Some(kib("MemTotal:")?.saturating_add(kib("SwapTotal:").unwrap_or(0)).saturating_mul(1024))
     })
 }
 
