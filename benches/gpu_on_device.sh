@@ -9,8 +9,9 @@
 # then call the device tool with carry [".gl", ".whl"] and the command
 #   bash benches/gpu_on_device.sh
 # First the GPU tests run on the real adapter (tests/gpu, at most 150 s), then the GEMM plan
-# sweep and the comparison; figures land in $OUT (gpu_gemm_sweep.jsonl, gpu_compare.json and
-# the logs), row by row. About a minute on an H100, plus the machine's start.
+# sweep, the CNN's per-layer times and the comparison; figures land in $OUT
+# (gpu_gemm_sweep.jsonl, gpu_compare.json and the logs), row by row. About a minute and a half
+# on an H100, plus the machine's start.
 set -u
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || echo "pip failed"
@@ -20,4 +21,5 @@ nvidia-smi --query-gpu=name,driver_version --format=csv
 python3 -c "import ferrograd as fg; print(fg.devices())"
 timeout 150 python3 -m pytest -q -p no:cacheprovider tests/gpu 2>&1 | grep -v XDG | tail -n 30 | tee "${OUT:-.}/gpu_tests.log"
 timeout 200 python3 benches/gpu_gemm_sweep.py --budget 150 --json "${OUT:-.}/gpu_gemm_sweep.jsonl" 2>&1 | grep -v XDG | tee "${OUT:-.}/gpu_gemm_sweep.log"
+timeout 120 python3 benches/gpu_layers.py --model cnn --ops 2>&1 | grep -v XDG | tee "${OUT:-.}/gpu_layers.log"
 timeout 200 python3 benches/gpu_compare.py --json "${OUT:-.}/gpu_compare.json" 2>&1 | grep -v XDG | tee "${OUT:-.}/gpu_compare.log"
