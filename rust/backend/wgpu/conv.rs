@@ -22,7 +22,22 @@ fn im2col(x: &Tensor, g: &ConvGeom) -> Result<queue::GpuBuffer> {
     let xd = dense(x)?;
     let n = g.n * g.l() * g.k();
     let cols = queue::alloc(n)?;
-    dispatch(&Kernel { key: "im2col", source: SRC, entry: "im2col" }, &geom(g), &[(1, buf(&xd)), (4, &cols.buf)], grid(n))?;
+    // The column table packs the kernel offsets in 16 bits each (any real kernel fits).
+    if g.kh * g.dh < 1 << 16 && g.kw * g.dw < 1 << 16 {
+        let kk = g.kh * g.kw;
+        let table: Vec<f32> = (0..g.k())
+            .flat_map(|col| {
+                let (ch, ki, kj) = (col / kk, (col % kk) / g.kw, col % g.kw);
+                [u(ch * g.h * g.w), u(((ki * g.dh) << 16) | (kj * g.dw))]
+            })
+            .map(f32::from_bits)
+            .collect();
+        let t = queue::upload(&table)?;
+        let k = Kernel { key: "im2col_table", source: SRC, entry: "im2col_table" };
+        dispatch(&k, &geom(g), &[(1, buf(&xd)), (2, &t.buf), (4, &cols.buf)], grid(n))?;
+    } else {
+        dispatch(&Kernel { key: "im2col", source: SRC, entry: "im2col" }, &geom(g), &[(1, buf(&xd)), (4, &cols.buf)], grid(n))?;
+    }
     Ok(cols)
 }
 
