@@ -4,7 +4,8 @@
 //! workgroup count) and its small parameter block, and `flush` later encodes every recorded
 //! dispatch into one compute pass and one submit (DESIGN.md §4: ~5 µs per dispatch in a shared
 //! pass against 30–40 µs alone, ~250 µs per submit). Work is flushed when a value is read back
-//! (`.numpy()`, `.item()`), when the parameter arena is full, or after `MAX_PENDING` commands.
+//! (`.numpy()`, `.item()`), when the parameter arena is full, or after `MAX_PENDING` commands
+//! (64, so that the GPU works on one batch while the CPU records the next).
 //!
 //! Buffer reuse is safe by construction: a buffer whose last tensor is dropped goes to `freed`
 //! and joins the pool only after the next flush, so it is never reused by work recorded in the
@@ -21,7 +22,18 @@ use std::sync::Mutex;
 /// storage-buffer offset on every device (WebGPU's largest offset alignment is 256).
 const PARAM_STRIDE: usize = 64;
 const ARENA_WORDS: usize = 1 << 18; // 1 MiB of parameters: 4096 dispatches per batch
-const MAX_PENDING: usize = 1024;
+/// Commands recorded before a submit. The GPU starts on a batch while the CPU records the next,
+/// so batches much smaller than a training step overlap the two: on an H100 the MLP step of
+/// benches/gpu_batching.py took 0.83 ms with 1024 commands per submit, 0.81 with 256, 0.71 with
+/// 64 and 0.75 with 16 (each submit costs CPU time); the CNN step, bound by GPU time, 2.53–2.70
+/// ms whatever the batch.
+const MAX_PENDING: usize = 64;
+
+/// `MAX_PENDING`, or `FERROGRAD_WGPU_BATCH` (read once) for tuning on another GPU.
+fn max_pending() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| std::env::var("FERROGRAD_WGPU_BATCH").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(MAX_PENDING))
+}
 /// Flush once this many bytes were freed since the last flush, so that a long run of recorded
 /// work (many training steps with no read-back) reuses memory instead of growing.
 const MAX_FREED_BYTES: u64 = 256 << 20;
@@ -247,7 +259,7 @@ pub fn grid(n: usize) -> [u32; 3] {
 }
 
 fn maybe_flush(g: &Gpu, st: &mut State) {
-    if st.cmds.len() >= MAX_PENDING || FREED_BYTES.load(Ordering::Relaxed) >= MAX_FREED_BYTES {
+    if st.cmds.len() >= max_pending() || FREED_BYTES.load(Ordering::Relaxed) >= MAX_FREED_BYTES {
         flush_locked(g, st);
     }
 }
