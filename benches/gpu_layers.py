@@ -57,14 +57,15 @@ def main() -> None:
     h = x
     total_f = total_b = 0.0
     for i, layer in enumerate(model):
-        # The input needs a gradient except at the first layer, as in training.
-        inp = h.detach().requires_grad_(i > 0)
+        # The input needs a gradient except at the first layer, as in training (a first layer
+        # without parameters, the MLP's input dropout, takes one so that it has a backward).
+        params = list(layer.parameters())
+        inp = h.detach().requires_grad_(i > 0 or not params)
         with fg.no_grad():
             out = layer(inp)
         ones = fg.ones(*out.shape, device=dev)
         f_ms = timed(lambda: layer(inp), sync, args.steps)
 
-        params = list(layer.parameters())
 
         def fwd_bwd():
             for p in params:
