@@ -166,13 +166,12 @@ impl Tensor {
             // d loss / d logits[i, j] = (p[i, j] − (ε/C + (1 − ε)·[j = t_i]))·g·scale; 0 for
             // ignored rows.
             let k = g.item()? * scale;
-            let p = probs.get()?.to_vec();
-            let mut grad = p;
+            let (off, on) = (eps / c as f32, eps / c as f32 + (1.0 - eps));
+            let mut grad = probs.get()?.to_vec();
             for (row, ti) in grad.chunks_mut(c).zip(&t) {
                 match ti {
                     None => row.fill(0.0),
                     Some(y) => {
-                        let (off, on) = (eps / c as f32, eps / c as f32 + (1.0 - eps));
                         for (j, v) in row.iter_mut().enumerate() {
                             *v = (*v - if j == *y { on } else { off }) * k;
                         }
